@@ -1,0 +1,30 @@
+"""ctc-recognizer: read the text in cropped word images with a CNN + BiLSTM + CTC model.
+
+Inference runs on ONNX Runtime only (no TensorFlow)::
+
+    from ctc_recognizer import Recognizer
+    rec = Recognizer.from_pretrained()          # the bundled default model
+    rec("word.png").text
+"""
+
+from .charset import Charset
+from .config import RecognizerConfig
+from .errors import (
+    ConfigError,
+    ImageError,
+    ModelLoadError,
+    ModelNotFoundError,
+    RecognizerError,
+    UnknownCharacterError,
+)
+from .metrics import TextMetrics, compute_metrics
+from .preprocessing import preprocess
+from .recognizer import DEFAULT_MODEL_DIR, Prediction, Recognizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Charset", "ConfigError", "DEFAULT_MODEL_DIR", "ImageError", "ModelLoadError",
+    "ModelNotFoundError", "Prediction", "Recognizer", "RecognizerConfig", "RecognizerError",
+    "TextMetrics", "UnknownCharacterError", "compute_metrics", "preprocess", "__version__",
+]

@@ -1,0 +1,274 @@
+"""Image loading and preprocessing: the one implementation, used by inference *and* training.
+
+``preprocess(image, config)`` turns any supported image into a ``(H, W, C)`` uint8 array
+at the model's input size, plus the geometry needed to map model time steps back to
+x-positions of the original image.
+
+Supported inputs: a path (``str``/``Path``), encoded bytes, a ``PIL.Image``, or a numpy array
+of shape ``(H, W)``, ``(H, W, 1)``, ``(H, W, 2)`` (gray + alpha), ``(H, W, 3)`` (RGB) or
+``(H, W, 4)`` (RGBA), of dtype bool, uint8, uint16, other integers holding 0..65535, or
+float (0..1 or 0..255). Arrays are taken to be RGB (PIL / Gradio convention); files are
+decoded to RGB whatever their on-disk order.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import cv2
+import numpy as np
+
+from .config import RecognizerConfig
+from .errors import ImageError
+
+#: Images with more pixels than this are refused before decoding (a word crop never needs it).
+MAX_IMAGE_PIXELS = 50_000_000
+#: Smallest accepted side, in pixels.
+MIN_IMAGE_SIDE = 2
+
+ImageInput = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray, Any]
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """A model-ready image and the geometry to map model columns back to the original.
+
+    Attributes:
+        image: ``(H, W, C)`` uint8 at the model's size.
+        original_size: ``(height, width)`` of the input image.
+        content_width: columns of ``image`` that hold the (resized) input; the rest is padding.
+    """
+
+    image: np.ndarray
+    original_size: tuple[int, int]
+    content_width: int
+
+    def model_x_to_original(self, x: np.ndarray | float) -> np.ndarray:
+        """Map x-coordinates in model pixels to x-coordinates in the original image."""
+        scale = self.original_size[1] / float(self.content_width)
+        return np.clip(np.asarray(x, dtype=np.float64) * scale, 0, self.original_size[1])
+
+
+def _describe(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return f"image file {str(source)!r}"
+    return "image"
+
+
+def _check_size(width: int, height: int, what: str) -> None:
+    if width < MIN_IMAGE_SIDE or height < MIN_IMAGE_SIDE:
+        raise ImageError(
+            f"{what} is {width}x{height} pixels; at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} is needed"
+        )
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageError(
+            f"{what} is {width}x{height} pixels ({width * height / 1e6:.0f} MP), more than the "
+            f"{MAX_IMAGE_PIXELS / 1e6:.0f} MP limit; crop or downscale the word first"
+        )
+
+
+def _looks_truncated(data: bytes, fmt: str | None) -> bool:
+    tail = data.rstrip(b"\x00")[-64:]
+    if fmt == "PNG":
+        return b"IEND" not in tail
+    if fmt in ("JPEG", "MPO"):
+        return not tail.endswith(b"\xff\xd9")
+    return False
+
+
+def decode_image(data: bytes, what: str = "image") -> np.ndarray:
+    """Decode encoded image bytes (PNG, JPEG, BMP, TIFF, WebP, GIF...) to an RGB(A)/gray array."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) == 0:
+        raise ImageError(f"{what} is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                fmt, (width, height) = probe.format, probe.size
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too many pixels"
+        raise ImageError(
+            f"{what} is {size}, more than the {MAX_IMAGE_PIXELS / 1e6:.0f} MP limit; "
+            "crop or downscale the word first"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{what} is not a readable image ({len(data)} bytes; {exc})") from None
+    _check_size(width, height, what)
+    if _looks_truncated(data, fmt):
+        raise ImageError(f"{what} is a truncated {fmt} file (the end of the image data is missing)")
+    array = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if array is None:  # a format OpenCV lacks (e.g. GIF): let Pillow decode it
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                return pil_to_array(img)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageError(f"{what} ({fmt}) could not be decoded: {exc}") from None
+    if array.ndim == 3 and array.shape[2] == 3:
+        array = cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
+    elif array.ndim == 3 and array.shape[2] == 4:
+        array = cv2.cvtColor(array, cv2.COLOR_BGRA2RGBA)
+    return array
+
+
+def pil_to_array(img: Any) -> np.ndarray:
+    """Convert a PIL image to a numpy array in one of the supported layouts."""
+    mode = img.mode
+    if mode in ("RGB", "RGBA", "L", "LA"):
+        return np.asarray(img)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(img).astype(np.uint16)
+    if mode == "I":
+        return np.asarray(img).astype(np.int64)
+    if mode == "F":
+        return np.asarray(img)
+    if mode == "1":
+        return np.asarray(img.convert("L"))
+    if mode in ("P", "PA"):
+        return np.asarray(img.convert("RGBA"))
+    return np.asarray(img.convert("RGB"))
+
+
+def read_image(source: ImageInput) -> np.ndarray:
+    """Load any supported input into a numpy array (RGB channel order; dtype not yet normalised)."""
+    if isinstance(source, np.ndarray):
+        return source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return decode_image(bytes(source))
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        what = _describe(source)
+        if not path.exists():
+            raise FileNotFoundError(f"{what} does not exist")
+        if not path.is_file():
+            raise ImageError(f"{what} is not a file")
+        return decode_image(path.read_bytes(), what)
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        Image = None
+    if Image is not None and isinstance(source, Image.Image):
+        width, height = source.size
+        _check_size(width, height, "PIL image")
+        return pil_to_array(source)
+    raise ImageError(
+        f"unsupported image type {type(source).__name__}; expected a path, bytes, a PIL image "
+        "or a numpy array"
+    )
+
+
+def _validate_array(array: np.ndarray) -> np.ndarray:
+    if array.dtype.kind not in "biuf":
+        raise ImageError(
+            f"image array has dtype {array.dtype}; expected bool, integer (uint8/uint16) or float"
+        )
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)):
+        raise ImageError(
+            f"image array has shape {array.shape}; expected (H, W), (H, W, 1), (H, W, 2), "
+            "(H, W, 3) or (H, W, 4)"
+        )
+    _check_size(array.shape[1], array.shape[0], "image")
+    return array
+
+
+def _value_scale(array: np.ndarray) -> float:
+    """Factor that maps the array's value range onto 0..255."""
+    kind = array.dtype.kind
+    if kind == "b":
+        return 255.0
+    if array.dtype == np.uint8:
+        return 1.0
+    if array.dtype == np.uint16:
+        return 255.0 / 65535.0
+    if kind == "f":
+        if not np.isfinite(array).all():
+            raise ImageError("image array contains NaN or infinite values")
+        lo, hi = float(array.min()), float(array.max())
+        if lo < 0:
+            raise ImageError(f"float image has negative values (min {lo:g}); expected 0..1 or 0..255")
+        if hi <= 1.0:
+            return 255.0
+        if hi <= 255.0:
+            return 1.0
+        raise ImageError(f"float image has values up to {hi:g}; expected 0..1 or 0..255")
+    lo, hi = int(array.min()), int(array.max())
+    if lo < 0 or hi > 65535:
+        raise ImageError(f"integer image has values in {lo}..{hi}; expected 0..255 or 0..65535")
+    return 1.0 if hi <= 255 else 255.0 / 65535.0
+
+
+def _resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
+    shrinking = width * height < array.shape[0] * array.shape[1]
+    interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(array, (width, height), interpolation=interp)
+
+
+def _to_channels(image: np.ndarray, channels: int) -> np.ndarray:
+    """float32 0..255 image with 1-4 channels -> uint8 (H, W, channels); alpha composited on white."""
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] in (2, 4):
+        alpha = image[:, :, -1:] / 255.0
+        image = image[:, :, :-1] * alpha + 255.0 * (1.0 - alpha)
+    image = np.clip(image + 0.5, 0, 255).astype(np.uint8)
+    if channels == 3 and image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    elif channels == 1 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[:, :, None]
+    return image
+
+
+def border_value(image: np.ndarray) -> np.ndarray:
+    """Median colour of the image border: the padding colour, close to the background."""
+    border = np.concatenate(
+        [image[0], image[-1], image[:, 0], image[:, -1]], axis=0
+    ).reshape(-1, image.shape[2])
+    return np.median(border, axis=0).astype(np.uint8)
+
+
+def fit_to_model(image: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarray, int]:
+    """Resize a validated array to the model geometry. Returns (uint8 (H, W, C), content width)."""
+    height, width = config.height, config.width
+    h, w = image.shape[:2]
+    scale = _value_scale(image)
+    if image.dtype.kind == "b":
+        image = image.astype(np.uint8)
+    elif image.dtype not in (np.uint8, np.uint16, np.float32):
+        image = image.astype(np.float32)
+    if config.resize_mode == "stretch":
+        new_w = width
+    else:
+        new_w = int(min(width, max(1, round(w * height / h))))
+    resized = _resize(image, new_w, height).astype(np.float32)
+    if scale != 1.0:
+        resized *= scale
+    resized = _to_channels(resized, config.channels)
+    if new_w == width:
+        return resized, width
+    out = np.empty((height, width, config.channels), dtype=np.uint8)
+    out[:, :new_w] = resized
+    out[:, new_w:] = border_value(resized)
+    return out, new_w
+
+
+def preprocess(image: ImageInput, config: RecognizerConfig) -> Preprocessed:
+    """Any supported image -> :class:`Preprocessed` at the model's input size."""
+    array = _validate_array(read_image(image))
+    model_image, content_width = fit_to_model(array, config)
+    return Preprocessed(model_image, (int(array.shape[0]), int(array.shape[1])), content_width)
+
+
+def to_model_input(images: list[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Stack ``(H, W, C)`` uint8 images into the float32 NHWC batch the ONNX graph takes."""
+    return np.ascontiguousarray(np.stack(images).astype(np.float32))

@@ -1,0 +1,327 @@
+"""The :class:`Recognizer`: load a model (local folder or Hugging Face Hub) and read word images.
+
+Pipeline: ``preprocess`` (any image -> model-size uint8) -> ONNX Runtime ``(N, H, W, C) ->
+(N, T, V+1)`` -> CTC decoding -> :class:`Prediction` with per-character confidences and
+x-positions in the original image.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from huggingface_hub import ModelHubMixin, hf_hub_download
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    HFValidationError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+)
+
+from .charset import Charset
+from .config import CONFIG_NAME, RecognizerConfig, atomic_write_bytes
+from .decoding import Decoded, LexiconIndex, beam_search, empty_confidence, greedy_decode
+from .errors import ConfigError, ModelLoadError, ModelNotFoundError
+from .preprocessing import ImageInput, Preprocessed, preprocess, to_model_input
+
+logger = logging.getLogger(__name__)
+
+#: The model bundled with the package, loaded by ``Recognizer.from_pretrained()``.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
+MODEL_CARD_NAME = "README.md"
+DECODERS = ("greedy", "beam")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model read in one image.
+
+    Attributes:
+        text: the recognised text.
+        confidence: word confidence in [0, 1] (mean of ``char_confidences``; for empty text,
+            the mean blank probability).
+        char_confidences: probability of each character at its most confident time step.
+        char_spans: for each character, the first and last model time step it was emitted at.
+        char_boxes: for each character, ``(x0, x1)`` in pixels of the *original* image.
+        image_size: ``(height, width)`` of the original image.
+        probabilities: the ``(T, V+1)`` per-time-step class probabilities, when asked for
+            (``return_probs=True``).
+    """
+
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    char_spans: tuple[tuple[int, int], ...]
+    char_boxes: tuple[tuple[float, float], ...]
+    image_size: tuple[int, int]
+    probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": self.confidence,
+            "char_confidences": list(self.char_confidences),
+            "char_boxes": [list(b) for b in self.char_boxes],
+        }
+
+
+def _hub_error(model_id: str, exc: Exception) -> ModelNotFoundError:
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    hint = (
+        " (HF_HUB_OFFLINE is set and it is not in the local cache)"
+        if offline or isinstance(exc, (LocalEntryNotFoundError, OfflineModeIsEnabled))
+        else ""
+    )
+    return ModelNotFoundError(
+        f"model {model_id!r} is neither a local folder nor an available Hugging Face Hub "
+        f"model{hint}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    )
+
+
+class Recognizer(
+    ModelHubMixin,
+    library_name="ctc-recognizer",
+    pipeline_tag="image-to-text",
+    tags=["ocr", "text-recognition", "ctc", "onnx"],
+):
+    """Reads text in cropped word (or short line) images with an ONNX CTC model.
+
+    Usually built with :meth:`from_pretrained`. Calling it on one image returns a
+    :class:`Prediction`; on a list of images, a list (run through ONNX Runtime in batches).
+
+    Args:
+        model_dir: folder holding ``config.json`` and the ONNX file.
+        model_file: ONNX file name inside ``model_dir`` (default: the config's ``onnx_file``;
+            e.g. ``"model.int8.onnx"`` for a quantized variant).
+        providers: ONNX Runtime execution providers (default: CPU).
+        intra_op_num_threads: ONNX Runtime threads per operator (default: ORT's choice).
+        session_options: a ready ``onnxruntime.SessionOptions`` (overrides the thread setting).
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike,
+        model_file: str | None = None,
+        providers: Sequence[str] | None = None,
+        intra_op_num_threads: int | None = None,
+        session_options: Any = None,
+    ):
+        import onnxruntime as ort
+
+        self.model_dir = Path(model_dir)
+        if not self.model_dir.is_dir():
+            raise ModelNotFoundError(f"model folder {str(self.model_dir)!r} does not exist")
+        self.config = RecognizerConfig.load(self.model_dir)
+        self.charset = Charset(self.config.vocab)
+        self.model_file = model_file or self.config.onnx_file
+        self.onnx_path = self.model_dir / self.model_file
+        if not self.onnx_path.is_file():
+            raise ModelNotFoundError(f"no ONNX model {self.model_file!r} in {str(self.model_dir)!r}")
+        if session_options is None:
+            session_options = ort.SessionOptions()
+            if intra_op_num_threads:
+                session_options.intra_op_num_threads = int(intra_op_num_threads)
+        try:
+            self.session = ort.InferenceSession(
+                str(self.onnx_path),
+                sess_options=session_options,
+                providers=list(providers) if providers else ["CPUExecutionProvider"],
+            )
+        except Exception as exc:  # ORT raises its own pybind exception types
+            raise ModelLoadError(
+                f"{str(self.onnx_path)!r} could not be loaded by ONNX Runtime: {exc}"
+            ) from None
+        self._check_graph()
+
+    # ------------------------------------------------------------------ loading / saving
+    def _check_graph(self) -> None:
+        cfg = self.config
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        outputs = {o.name: o for o in self.session.get_outputs()}
+        where = str(self.model_dir / CONFIG_NAME)
+        if cfg.input_name not in inputs:
+            raise ConfigError(f"{where}: input_name {cfg.input_name!r} is not an input of the ONNX graph (it has {sorted(inputs)})")
+        if cfg.output_name not in outputs:
+            raise ConfigError(f"{where}: output_name {cfg.output_name!r} is not an output of the ONNX graph (it has {sorted(outputs)})")
+        shape = inputs[cfg.input_name].shape
+        expected = [None, cfg.height, cfg.width, cfg.channels]
+        if len(shape) != 4:
+            raise ConfigError(f"{where}: the ONNX input has shape {shape}, expected (N, H, W, C)")
+        for axis, (got, want) in enumerate(zip(shape[1:], expected[1:]), start=1):
+            if isinstance(got, int) and got != want:
+                name = ("height", "width", "channels")[axis - 1]
+                raise ConfigError(f"{where}: {name} is {want} but the ONNX input has {got} (input shape {shape})")
+        out_shape = outputs[cfg.output_name].shape
+        classes = out_shape[-1] if out_shape else None
+        if isinstance(classes, int) and classes != cfg.num_classes:
+            raise ConfigError(
+                f"{where}: the vocab has {len(cfg.vocab)} characters, so the model must output "
+                f"{cfg.num_classes} classes (vocab + blank), but the ONNX output has {classes}"
+            )
+
+    @classmethod
+    def from_pretrained(  # type: ignore[override]
+        cls,
+        pretrained_model_name_or_path: str | os.PathLike | None = None,
+        **kwargs: Any,
+    ) -> "Recognizer":
+        """Load a model from a local folder or a Hugging Face Hub repo id.
+
+        With no argument, loads the default model bundled with the package (no network).
+        Hub downloads are cached by ``huggingface_hub`` and honour ``HF_HUB_OFFLINE``;
+        ``revision=`` pins a branch, tag or commit. Other keyword arguments go to
+        :class:`Recognizer` (``model_file``, ``providers``, ``intra_op_num_threads``...).
+        """
+        if pretrained_model_name_or_path is None:
+            pretrained_model_name_or_path = DEFAULT_MODEL_DIR
+        model_id = str(pretrained_model_name_or_path)
+        if not os.path.isdir(model_id) and (
+            os.path.isabs(model_id) or model_id.startswith((".", "~")) or os.path.exists(model_id)
+        ):
+            raise ModelNotFoundError(f"model folder {model_id!r} does not exist")
+        try:
+            return super().from_pretrained(model_id, **kwargs)
+        except (HfHubHTTPError, LocalEntryNotFoundError, EntryNotFoundError, OfflineModeIsEnabled,
+                HFValidationError) as exc:
+            raise _hub_error(model_id, exc) from None
+
+    @classmethod
+    def _from_pretrained(
+        cls,
+        *,
+        model_id: str,
+        revision: str | None,
+        cache_dir: str | Path | None,
+        force_download: bool,
+        local_files_only: bool,
+        token: str | bool | None,
+        model_file: str | None = None,
+        **kwargs: Any,
+    ) -> "Recognizer":
+        if os.path.isdir(model_id):
+            return cls(model_id, model_file=model_file, **kwargs)
+        download = dict(
+            repo_id=model_id, revision=revision, cache_dir=cache_dir, force_download=force_download,
+            local_files_only=local_files_only, token=token,
+        )
+        config_path = hf_hub_download(filename=CONFIG_NAME, **download)
+        config = RecognizerConfig.load(config_path)
+        hf_hub_download(filename=model_file or config.onnx_file, **download)
+        return cls(Path(config_path).parent, model_file=model_file, **kwargs)
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        """Write the inference files: config.json, the ONNX model and the model card."""
+        save_directory = Path(save_directory)
+        self.config.save(save_directory)
+        atomic_write_bytes(save_directory / self.model_file, self.onnx_path.read_bytes())
+        card = self.model_dir / MODEL_CARD_NAME
+        if card.is_file() and card.resolve() != (save_directory / MODEL_CARD_NAME).resolve():
+            shutil.copyfile(card, save_directory / MODEL_CARD_NAME)
+
+    # ------------------------------------------------------------------ inference
+    @property
+    def vocab(self) -> str:
+        return self.config.vocab
+
+    def __repr__(self) -> str:
+        return (f"Recognizer({str(self.onnx_path)!r}, architecture={self.config.architecture!r}, "
+                f"input={self.config.height}x{self.config.width}x{self.config.channels})")
+
+    def predict_probs(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Run the ONNX graph on preprocessed ``(H, W, C)`` uint8 images -> ``(N, T, V+1)``."""
+        if len(images) == 0:
+            raise ValueError("empty batch: no images given")
+        batch = to_model_input(images)
+        return self.session.run([self.config.output_name], {self.config.input_name: batch})[0]
+
+    def encode_lexicon(self, words: Iterable[str]) -> LexiconIndex:
+        """Encode a word list for lexicon decoding; words with characters outside the
+        vocabulary can never be read and are left out (with a warning)."""
+        encoded, dropped = [], []
+        for word in words:
+            word = word.strip()
+            if not word:
+                continue
+            if self.charset.unknown_characters(word):
+                dropped.append(word)
+            else:
+                encoded.append(self.charset.encode(word))
+        if dropped:
+            logger.warning("lexicon: %d word(s) with characters outside the vocabulary left out, e.g. %r",
+                           len(dropped), dropped[:3])
+        if not encoded:
+            raise ValueError("lexicon has no usable words (empty, or no word fits the vocabulary)")
+        return LexiconIndex(encoded)
+
+    def __call__(
+        self,
+        images: ImageInput | Sequence[ImageInput],
+        *,
+        batch_size: int = 64,
+        decoder: str = "greedy",
+        beam_width: int = 10,
+        lexicon: Iterable[str] | LexiconIndex | None = None,
+        return_probs: bool = False,
+    ) -> Prediction | list[Prediction]:
+        """Read one image (-> :class:`Prediction`) or a list/tuple of images (-> list).
+
+        Args:
+            batch_size: images per ONNX Runtime call.
+            decoder: ``"greedy"`` (best path) or ``"beam"`` (prefix beam search).
+            beam_width: beams kept by the beam decoder.
+            lexicon: allowed words; implies beam search restricted to them.
+            return_probs: attach the per-time-step probabilities to each prediction.
+        """
+        single = not isinstance(images, (list, tuple))
+        batch = [images] if single else list(images)
+        if not batch:
+            raise ValueError("empty batch: no images given")
+        if decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {decoder!r}; choose one of {DECODERS}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        lex = None
+        if lexicon is not None:
+            lex = lexicon if isinstance(lexicon, LexiconIndex) else self.encode_lexicon(lexicon)
+            decoder = "beam"
+        results: list[Prediction] = []
+        for start in range(0, len(batch), batch_size):
+            prepped = [preprocess(img, self.config) for img in batch[start:start + batch_size]]
+            probs = self.predict_probs([p.image for p in prepped])
+            if decoder == "greedy":
+                decoded = greedy_decode(probs, self.charset.blank_index)
+            else:
+                decoded = [beam_search(p, self.charset.blank_index, beam_width, lex) for p in probs]
+            results.extend(
+                self._prediction(d, p, pr, return_probs) for d, p, pr in zip(decoded, prepped, probs)
+            )
+        return results[0] if single else results
+
+    def _prediction(self, decoded: Decoded, prepped: Preprocessed, probs: np.ndarray,
+                    return_probs: bool) -> Prediction:
+        steps = probs.shape[0]
+        columns = self.config.time_columns or steps
+        spans = decoded.spans
+        col0 = spans[:, 0] % columns if self.config.time_columns else spans[:, 0]
+        col1 = spans[:, 1] % columns if self.config.time_columns else spans[:, 1]
+        lo, hi = np.minimum(col0, col1), np.maximum(col0, col1) + 1
+        step_px = self.config.width / columns
+        x0 = prepped.model_x_to_original(lo * step_px)
+        x1 = prepped.model_x_to_original(hi * step_px)
+        text = self.charset.decode(decoded.labels)
+        confidence = decoded.confidence if text else empty_confidence(probs, self.charset.blank_index)
+        return Prediction(
+            text=text,
+            confidence=float(confidence),
+            char_confidences=tuple(float(c) for c in decoded.char_confidences),
+            char_spans=tuple((int(a), int(b)) for a, b in spans),
+            char_boxes=tuple((round(float(a), 1), round(float(b), 1)) for a, b in zip(x0, x1)),
+            image_size=prepped.original_size,
+            probabilities=probs if return_probs else None,
+        )
