@@ -1,0 +1,1 @@
+"""Training, export and Hub upload for ctc-recognizer models (needs TensorFlow)."""

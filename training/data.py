@@ -1,0 +1,405 @@
+"""Training data: four sources, one sample interface, one ``tf.data`` pipeline.
+
+Sources (the ``--data`` argument):
+
+* ``synthetic`` - rendered words (:mod:`training.synth`), pre-rendered once into a cache;
+* ``mjsynth:PATH`` - the Synth90k ``90kDICT32px`` layout (``annotation_train.txt`` /
+  ``annotation_val.txt`` lines like ``./2911/6/77_heretical_35885.jpg 35885``; the label is
+  the part of the file name between the first and the last underscore);
+* ``hf:NAME_OR_PATH[:split]`` - any Hugging Face ``datasets`` source with an image column and a
+  text column (a Hub name, a saved dataset folder, an ``imagefolder`` folder, or parquet/arrow files);
+* ``folder:PATH`` - images plus ``labels.tsv`` (``filename<TAB>text`` per line).
+
+Every image goes through :func:`ctc_recognizer.preprocessing.fit_to_model`, the same code
+inference uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from ctc_recognizer.charset import Charset
+from ctc_recognizer.config import RecognizerConfig, atomic_write_bytes
+from ctc_recognizer.errors import UnknownCharacterError
+from ctc_recognizer.preprocessing import _validate_array, fit_to_model, pil_to_array, read_image
+
+logger = logging.getLogger(__name__)
+
+LABEL_PAD = -1
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
+
+
+# ---------------------------------------------------------------------------- sample sets
+class SampleSet:
+    """A sized collection of ``(raw image array, text)`` samples."""
+
+    name = "samples"
+    texts: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def load(self, i: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def subset(self, indices: Sequence[int]) -> "SampleSet":
+        return _Subset(self, list(indices))
+
+
+class _Subset(SampleSet):
+    def __init__(self, base: SampleSet, indices: list[int]):
+        self.base, self.indices, self.name = base, indices, base.name
+        self.texts = [base.texts[i] for i in indices]
+
+    def load(self, i: int) -> np.ndarray:
+        return self.base.load(self.indices[i])
+
+    def key(self, i: int) -> str:
+        return sample_key(self.base, self.indices[i])
+
+
+def sample_key(samples: SampleSet, i: int) -> str:
+    if isinstance(samples, _Subset):
+        return samples.key(i)
+    if isinstance(samples, FileSampleSet):
+        return str(samples.paths[i])
+    return f"{samples.name}:{i}"
+
+
+class FileSampleSet(SampleSet):
+    def __init__(self, paths: Sequence[str | os.PathLike], texts: Sequence[str], name: str):
+        self.paths, self.texts, self.name = [Path(p) for p in paths], list(texts), name
+
+    def load(self, i: int) -> np.ndarray:
+        return read_image(self.paths[i])
+
+
+class ArraySampleSet(SampleSet):
+    """Images already in memory (for example pre-rendered at model size)."""
+
+    def __init__(self, images: np.ndarray | Sequence[np.ndarray], texts: Sequence[str], name: str):
+        self.images, self.texts, self.name = images, list(texts), name
+
+    def load(self, i: int) -> np.ndarray:
+        return self.images[i]
+
+
+class HFSampleSet(SampleSet):
+    def __init__(self, dataset, image_column: str, text_column: str, name: str):
+        missing = [c for c in (image_column, text_column) if c not in dataset.column_names]
+        if missing:
+            raise ValueError(
+                f"dataset {name!r} has no column(s) {missing}; it has {dataset.column_names} "
+                "(choose with --image-column / --text-column)"
+            )
+        self.dataset, self.image_column, self.name = dataset, image_column, name
+        self.texts = [str(t) for t in dataset[text_column]]
+
+    def load(self, i: int) -> np.ndarray:
+        image = self.dataset[int(i)][self.image_column]
+        if isinstance(image, dict):  # undecoded {"bytes": ..., "path": ...}
+            return read_image(image.get("bytes") or image["path"])
+        return image if isinstance(image, np.ndarray) else pil_to_array(image)
+
+
+# ---------------------------------------------------------------------------- readers
+def read_labels_tsv(folder: str | os.PathLike) -> FileSampleSet:
+    folder = Path(folder)
+    tsv = folder / "labels.tsv"
+    if not tsv.is_file():
+        raise FileNotFoundError(f"no labels.tsv in {folder} (expected 'filename<TAB>text' lines)")
+    paths, texts = [], []
+    for n, line in enumerate(tsv.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            raise ValueError(f"{tsv}:{n}: expected 'filename<TAB>text', got {line!r}")
+        name, text = line.split("\t", 1)
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{tsv}:{n}: image {name!r} does not exist")
+        paths.append(path)
+        texts.append(text)
+    if not paths:
+        raise ValueError(f"{tsv} lists no images")
+    return FileSampleSet(paths, texts, name=folder.name)
+
+
+def mjsynth_label(relpath: str) -> str:
+    """``./2911/6/77_heretical_35885.jpg`` -> ``heretical``."""
+    stem = Path(relpath).stem
+    parts = stem.split("_")
+    if len(parts) < 3:
+        raise ValueError(f"MJSynth file name {relpath!r} is not '<n>_<word>_<lexicon index>'")
+    return "_".join(parts[1:-1])
+
+
+def read_mjsynth(root: str | os.PathLike, split: str = "train") -> FileSampleSet:
+    root = Path(root)
+    ann = root / f"annotation_{split}.txt"
+    if not ann.is_file():
+        raise FileNotFoundError(f"no {ann.name} in {root} (the MJSynth/Synth90k 90kDICT32px layout)")
+    paths, texts = [], []
+    with open(ann, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            rel = parts[0]
+            paths.append(root / (rel[2:] if rel.startswith("./") else rel))
+            texts.append(mjsynth_label(rel))
+    if not paths:
+        raise ValueError(f"{ann} lists no images")
+    return FileSampleSet(paths, texts, name=f"mjsynth-{split}")
+
+
+def read_hf(spec: str, image_column: str = "image", text_column: str = "text") -> HFSampleSet:
+    """``NAME_OR_PATH[:split]``: a saved dataset folder, an imagefolder folder, parquet/arrow
+    file(s), or a Hub dataset name (cached, since nothing may be downloaded here)."""
+    import datasets
+
+    name, _, split = spec.partition(":")
+    split = split or "train"
+    path = Path(name)
+    saved = ("state.json", "dataset_dict.json")
+    if path.is_dir() and any((path / f).exists() for f in saved):
+        ds = datasets.load_from_disk(str(path))
+        if isinstance(ds, datasets.DatasetDict):
+            ds = ds[split]
+    elif path.is_dir():
+        ds = datasets.load_dataset("imagefolder", data_dir=str(path), split=split)
+    elif path.suffix in (".parquet", ".arrow"):
+        ds = datasets.load_dataset(path.suffix[1:], data_files=str(path), split="train")
+    else:
+        ds = datasets.load_dataset(name, split=split)
+    return HFSampleSet(ds, image_column, text_column, name=f"hf-{path.name or name}")
+
+
+def parse_data_spec(spec: str, image_column: str = "image", text_column: str = "text",
+                    split: str = "train") -> SampleSet | str:
+    """Turn a ``--data`` value into a sample set (``"synthetic"`` is returned as is)."""
+    if spec == "synthetic":
+        return spec
+    kind, sep, arg = spec.partition(":")
+    if not sep or not arg:
+        raise ValueError(f"bad data spec {spec!r}; use synthetic, mjsynth:PATH, hf:NAME[:split] or folder:PATH")
+    if kind == "folder":
+        return read_labels_tsv(arg)
+    if kind == "mjsynth":
+        return read_mjsynth(arg, split)
+    if kind == "hf":
+        return read_hf(arg, image_column, text_column)
+    raise ValueError(f"unknown data source {kind!r} in {spec!r}; use synthetic, mjsynth, hf or folder")
+
+
+# ---------------------------------------------------------------------------- labels
+def ctc_min_steps(labels: Sequence[int]) -> int:
+    """Fewest CTC time steps that can emit ``labels`` (a blank is needed between repeats)."""
+    return len(labels) + sum(1 for a, b in zip(labels, labels[1:]) if a == b)
+
+
+def filter_labels(samples: SampleSet, charset: Charset, unknown: str = "error",
+                  max_steps: int | None = None, normalize_case: bool = True) -> SampleSet:
+    """Check every label against the vocabulary.
+
+    ``unknown="error"`` raises :class:`UnknownCharacterError` naming the first bad label and
+    character; ``"skip"`` leaves such samples out and logs how many. Labels that are empty
+    or too long for the model's time steps are always left out (with a count).
+    """
+    keep, bad, too_long, empty = [], 0, 0, 0
+    for i, text in enumerate(samples.texts):
+        text = charset.normalize(text) if normalize_case else text
+        if not text.strip():
+            empty += 1
+            continue
+        missing = charset.unknown_characters(text)
+        if missing:
+            if unknown != "skip":
+                raise UnknownCharacterError(
+                    f"{samples.name}: label {text!r} of sample {sample_key(samples, i)!r} contains "
+                    f"{missing!r}, not in the vocabulary (use --unknown-chars skip to leave such samples out)"
+                )
+            bad += 1
+            continue
+        if max_steps is not None and ctc_min_steps(charset.encode(text)) > max_steps:
+            too_long += 1
+            continue
+        keep.append(i)
+    if bad or too_long or empty:
+        logger.warning("%s: skipped %d label(s) with unknown characters, %d too long for %s time steps, %d empty",
+                       samples.name, bad, too_long, max_steps, empty)
+    sub = samples.subset(keep)
+    if normalize_case:
+        sub.texts = [charset.normalize(t) for t in sub.texts]
+    if not len(sub):
+        raise ValueError(f"{samples.name}: no usable samples left after checking the labels")
+    return sub
+
+
+def holdout_split(samples: SampleSet, fraction: float, salt: str = "holdout") -> tuple[SampleSet, SampleSet]:
+    """Stable train/validation split by a hash of each sample's key (file name)."""
+    train, val = [], []
+    for i in range(len(samples)):
+        h = int(hashlib.sha1(f"{salt}:{Path(sample_key(samples, i)).name}".encode()).hexdigest(), 16)
+        (val if (h % 10_000) < fraction * 10_000 else train).append(i)
+    return samples.subset(train), samples.subset(val)
+
+
+# ---------------------------------------------------------------------------- augmentation
+def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Light augmentation for real crops (natural size, uint8 RGB): crop jitter, small
+    rotation, blur, colour and contrast changes, JPEG."""
+    img = _validate_array(img)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    img = img[:, :, :3].astype(np.uint8) if img.dtype == np.uint8 else img[:, :, :3]
+    h, w = img.shape[:2]
+    if rng.random() < 0.6:  # crop jitter: cut or pad each side by up to 8% of the height
+        d = (rng.uniform(-0.08, 0.08, 4) * h).astype(int)
+        top, bottom, left, right = (max(0, v) for v in d)
+        img = cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_REPLICATE)
+        ct, cb, cl, cr = (max(0, -v) for v in d)
+        hh, ww = img.shape[:2]
+        if hh - ct - cb >= 4 and ww - cl - cr >= 4:
+            img = img[ct:hh - cb, cl:ww - cr]
+    if rng.random() < 0.3:
+        h, w = img.shape[:2]
+        M = cv2.getRotationMatrix2D((w / 2, h / 2), rng.normal(0, 2.5), 1.0)
+        img = cv2.warpAffine(img, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    f = img.astype(np.float32)
+    if rng.random() < 0.5:
+        f = f * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30)
+    if rng.random() < 0.2:
+        f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.4, 1.2))
+    if rng.random() < 0.2:
+        f = f[:, :, rng.permutation(3)]
+    img = np.clip(f, 0, 255).astype(np.uint8)
+    if rng.random() < 0.2:
+        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 90))])
+        if ok:
+            img = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
+    return img
+
+
+# ---------------------------------------------------------------------------- synthetic cache
+def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
+    split, seed, vocab, start, stop, cfg_dict, augment = args
+    from .synth import WordRenderer
+
+    cfg = RecognizerConfig.from_dict(cfg_dict)
+    renderer = WordRenderer(split, seed=seed, vocab=vocab, augment=augment)
+    images = np.empty((stop - start, cfg.height, cfg.width, cfg.channels), np.uint8)
+    texts = []
+    for k, i in enumerate(range(start, stop)):
+        img, text = renderer.render(i)
+        images[k] = fit_to_model(img, cfg)[0]
+        texts.append(text)
+    return images, texts
+
+
+def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
+                  cache_dir: str | os.PathLike | None = None, workers: int | None = None,
+                  augment: bool = True) -> ArraySampleSet:
+    """``n`` rendered words of a font split, at model size; cached on disk by content hash."""
+    from .synth import discover_fonts
+
+    fonts = [f.path for f in discover_fonts()[split]]
+    key = json.dumps([split, n, seed, config.vocab, config.height, config.width, config.channels,
+                      config.resize_mode, augment, fonts, 3], sort_keys=True)
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    cache = Path(cache_dir or os.environ.get("CTC_RECOGNIZER_CACHE", "~/.cache/ctc_recognizer")).expanduser()
+    path = cache / f"synth-{split}-{n}-{digest}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as data:
+            return ArraySampleSet(data["images"], [str(t) for t in data["texts"]], name=f"synthetic-{split}")
+    workers = workers or min(os.cpu_count() or 1, 8)
+    chunk = max(1, min(2000, -(-n // workers)))
+    jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment)
+            for s in range(0, n, chunk)]
+    logger.info("rendering %d synthetic %s words with %d worker(s)...", n, split, workers)
+    if workers > 1 and len(jobs) > 1:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            parts = pool.map(_render_chunk, jobs)
+    else:
+        parts = [_render_chunk(j) for j in jobs]
+    images = np.concatenate([p[0] for p in parts])
+    texts = [t for p in parts for t in p[1]]
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, images=images, texts=np.array(texts))
+    atomic_write_bytes(path, buf.getvalue())
+    return ArraySampleSet(images, texts, name=f"synthetic-{split}")
+
+
+# ---------------------------------------------------------------------------- arrays / tf.data
+def to_model_arrays(samples: SampleSet, config: RecognizerConfig,
+                    augment: Callable | None = None, seed: int = 0) -> np.ndarray:
+    """Load and preprocess every sample (for validation sets)."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((len(samples), config.height, config.width, config.channels), np.uint8)
+    for i in range(len(samples)):
+        img = samples.load(i)
+        if augment is not None:
+            img = augment(img, rng)
+        out[i] = fit_to_model(_validate_array(img), config)[0]
+    return out
+
+
+@dataclass
+class WeightedSource:
+    samples: SampleSet
+    weight: float = 1.0
+    augment: bool = False
+
+
+def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, charset: Charset,
+                 batch_size: int, seed: int = 0):
+    """An infinite, shuffled, batched ``tf.data.Dataset`` of ``(images float32 (N,H,W,C),
+    labels int32 (N, L) padded with -1)``, mixing ``sources`` by weight."""
+    import tensorflow as tf
+
+    H, W, C = config.height, config.width, config.channels
+    datasets, weights = [], []
+    for k, src in enumerate(sources):
+        samples, aug = src.samples, src.augment
+        encoded = [np.asarray(charset.encode(t), np.int32) for t in samples.texts]
+        is_model_size = isinstance(samples, ArraySampleSet) and not aug
+
+        def load(i, samples=samples, encoded=encoded, aug=aug, is_model_size=is_model_size):
+            i = int(i)
+            img = samples.load(i)
+            if aug:
+                img = augment_real(img, np.random.default_rng())
+            if not is_model_size:
+                img = fit_to_model(_validate_array(img), config)[0]
+            return img, encoded[i]
+
+        ds = tf.data.Dataset.range(len(samples)).repeat().shuffle(min(len(samples), 20_000), seed=seed + k)
+        ds = ds.map(lambda i: tf.numpy_function(load, [i], (tf.uint8, tf.int32), stateful=False),
+                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+        datasets.append(ds)
+        weights.append(src.weight)
+    total = float(sum(weights))
+    ds = datasets[0] if len(datasets) == 1 else tf.data.Dataset.sample_from_datasets(
+        datasets, weights=[w / total for w in weights], seed=seed)
+
+    def shape(img, lab):
+        img.set_shape((H, W, C))
+        lab.set_shape((None,))
+        return tf.cast(img, tf.float32), lab
+
+    ds = ds.map(shape, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.padded_batch(batch_size, padded_shapes=((H, W, C), (None,)),
+                         padding_values=(0.0, LABEL_PAD), drop_remainder=True)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,117 @@
+"""Evaluate a model: word accuracy (also case-insensitive), CER, WER and images/s.
+
+    python -m training.evaluate --model runs/exp1 --data folder:path/to/crops [--json]
+    python -m training.evaluate --model runs/exp1 --data synthetic:test --num 1000
+    python -m training.evaluate --model runs/exp1 --keras --data mjsynth:/data/90kDICT32px
+
+``--model``: a run folder, an exported model folder, a Hub id, or omitted for the bundled
+default. ``--data``: ``folder:PATH``, ``mjsynth:PATH`` (its ``annotation_test.txt``, else
+``annotation_val.txt``), ``hf:NAME[:split]``, or ``synthetic[:val|test]`` (words rendered in
+held-out fonts, at their natural size). ``--keras`` runs the Keras model instead of ONNX.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ctc_recognizer import Recognizer
+from ctc_recognizer.config import RecognizerConfig
+from ctc_recognizer.decoding import greedy_decode
+from ctc_recognizer.evaluation import evaluate
+from ctc_recognizer.preprocessing import preprocess, to_model_input
+
+
+class KerasRecognizer:
+    """The Keras model behind the same call interface as :class:`Recognizer` (greedy only)."""
+
+    def __init__(self, keras_path: str | os.PathLike, config: RecognizerConfig):
+        from .export import load_keras
+
+        self.model, self.config = load_keras(keras_path), config
+        self.charset = config.charset
+
+    def __call__(self, images, batch_size: int = 64, **_):
+        from types import SimpleNamespace
+
+        batch = [preprocess(img, self.config).image for img in images]
+        probs = self.model.predict(to_model_input(batch), batch_size=batch_size, verbose=0)
+        return [SimpleNamespace(text=self.charset.decode(d.labels))
+                for d in greedy_decode(probs, self.charset.blank_index)]
+
+
+def resolve_model_dir(model: str | None) -> str | None:
+    if model is None:
+        return None
+    p = Path(model)
+    if (p / "model" / "config.json").is_file():
+        return str(p / "model")
+    return model
+
+
+def load_eval_data(spec: str, num: int | None = None, seed: int = 1234, vocab: str | None = None,
+                   image_column: str = "image", text_column: str = "text") -> tuple[list, list[str], str]:
+    """Images (paths or arrays at natural size) and references for an evaluation spec."""
+    from . import data as D
+
+    if spec.startswith("synthetic"):
+        from .synth import WordRenderer
+
+        split = spec.partition(":")[2] or "test"
+        renderer = WordRenderer(split, seed=seed, **({"vocab": vocab} if vocab else {}))
+        n = num or 1000
+        samples = [renderer.render(i) for i in range(n)]
+        return [s[0] for s in samples], [s[1] for s in samples], f"synthetic-{split}"
+    if spec.startswith("mjsynth:"):
+        root = spec.split(":", 1)[1]
+        split = "test" if (Path(root) / "annotation_test.txt").is_file() else "val"
+        samples = D.read_mjsynth(root, split)
+    else:
+        samples = D.parse_data_spec(spec, image_column, text_column)
+    n = min(len(samples), num) if num else len(samples)
+    if isinstance(samples, D.FileSampleSet):
+        images = [str(p) for p in samples.paths[:n]]
+    else:
+        images = [samples.load(i) for i in range(n)]
+    return images, samples.texts[:n], samples.name
+
+
+def main(argv=None) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=None)
+    p.add_argument("--data", required=True)
+    p.add_argument("--num", type=int, help="evaluate at most this many samples")
+    p.add_argument("--model-file", help="ONNX file in the model folder (e.g. model.int8.onnx)")
+    p.add_argument("--keras", action="store_true", help="evaluate model.keras instead of the ONNX graph")
+    p.add_argument("--decoder", default="greedy", choices=("greedy", "beam"))
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--case-insensitive-vocab", action="store_true")
+    p.add_argument("--image-column", default="image")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+
+    model_dir = resolve_model_dir(args.model)
+    rec = Recognizer.from_pretrained(model_dir, model_file=args.model_file)
+    kwargs = {"decoder": args.decoder}
+    if args.keras:
+        rec = KerasRecognizer(Path(rec.model_dir) / "model.keras", rec.config)
+        kwargs = {}
+    images, refs, name = load_eval_data(args.data, args.num, vocab=rec.config.vocab,
+                                        image_column=args.image_column, text_column=args.text_column)
+    result = evaluate(rec, images, refs, batch_size=args.batch_size, progress=not args.json, **kwargs)
+    out = {"model": args.model or "default", "data": name, **result.to_dict()}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k:22s} {v:.4f}" if isinstance(v, float) else f"{k:22s} {v}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Export a trained Keras model for ``ctc_recognizer``: ``model.keras``, ``model.onnx``
+(tf2onnx, opset >= 17, on CPU), ``config.json``; optional int8 ``model.int8.onnx``.
+
+Every file is written atomically, and the ONNX graph is checked against Keras on the same
+batch *before* anything is written: an export that does not reproduce the Keras model fails
+loudly instead of shipping silently broken.
+
+    python -m training.export runs/exp1/best.keras --output runs/exp1/model [--quantize]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ctc_recognizer.config import RecognizerConfig, atomic_write_bytes
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OPSET = 17
+DEFAULT_TOLERANCE = 1e-4
+
+
+class ExportError(RuntimeError):
+    """The exported ONNX graph does not reproduce the Keras model."""
+
+
+def keras_to_onnx_bytes(model, config: RecognizerConfig, opset: int = DEFAULT_OPSET) -> tuple[bytes, str]:
+    """Convert on the CPU (a GPU trace holds CudnnRNN ops tf2onnx cannot convert)."""
+    import tensorflow as tf
+    import tf2onnx
+
+    if opset < 17:
+        raise ValueError(f"opset must be >= 17, got {opset}")
+    spec = (tf.TensorSpec((None, config.height, config.width, config.channels), tf.float32,
+                          name=config.input_name),)
+    with tf.device("/CPU:0"):
+        proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
+    return proto.SerializeToString(), proto.graph.output[0].name
+
+
+def onnx_vs_keras(model, onnx_bytes: bytes, config: RecognizerConfig, batch: np.ndarray,
+                  output_name: str) -> float:
+    """Max absolute difference between Keras and ONNX Runtime outputs on ``batch``."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    batch = batch.astype(np.float32)
+    got = sess.run([output_name], {config.input_name: batch})[0]
+    want = np.asarray(model(batch, training=False))
+    if got.shape != want.shape:
+        raise ExportError(f"ONNX output shape {got.shape} differs from Keras {want.shape}")
+    return float(np.abs(got - want).max())
+
+
+def export_model(model, config: RecognizerConfig, out_dir: str | os.PathLike,
+                 sample_batch: np.ndarray | None = None, tolerance: float = DEFAULT_TOLERANCE,
+                 opset: int = DEFAULT_OPSET, save_keras: bool = True) -> dict:
+    """Write ``model.keras``, ``model.onnx`` and ``config.json`` into ``out_dir``.
+
+    ``sample_batch``: ``(N, H, W, C)`` images for the Keras-vs-ONNX check (random images when
+    omitted). Raises :class:`ExportError` when they differ by more than ``tolerance``.
+    """
+    from .callbacks import atomic_save_model
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if sample_batch is None:
+        rng = np.random.default_rng(0)
+        sample_batch = rng.integers(0, 256, (8, config.height, config.width, config.channels)).astype(np.float32)
+    onnx_bytes, output_name = keras_to_onnx_bytes(model, config, opset)
+    config.output_name = output_name
+    diff = onnx_vs_keras(model, onnx_bytes, config, sample_batch, output_name)
+    if not diff <= tolerance:
+        raise ExportError(
+            f"the ONNX export differs from the Keras model by {diff:.3g} (> {tolerance:g}) on the "
+            "same batch; not writing it"
+        )
+    out_shape = model.output_shape
+    if out_shape[-1] != config.num_classes:
+        raise ExportError(f"model outputs {out_shape[-1]} classes, config expects {config.num_classes}")
+    atomic_write_bytes(out_dir / config.onnx_file, onnx_bytes)
+    if save_keras:
+        atomic_save_model(model, out_dir / "model.keras")
+    config.save(out_dir)
+    logger.info("exported to %s (Keras vs ONNX max abs diff %.2e)", out_dir, diff)
+    return {"max_abs_diff": diff, "onnx": str(out_dir / config.onnx_file)}
+
+
+def quantize_int8(model_dir: str | os.PathLike, calibration: np.ndarray,
+                  out_name: str = "model.int8.onnx") -> Path:
+    """Static int8 quantization (QDQ, per-channel weights, VNNI-friendly u8 activations) of the
+    convolutions and matrix products, calibrated on ``calibration`` images."""
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    model_dir = Path(model_dir)
+    config = RecognizerConfig.load(model_dir)
+    src = model_dir / config.onnx_file
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{config.input_name: calibration[i:i + 32].astype(np.float32)}
+                                 for i in range(0, len(calibration), 32)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    tmp_pre = model_dir / ".preprocessed.onnx"
+    tmp_out = model_dir / f".{out_name}.tmp"
+    try:
+        quant_pre_process(str(src), str(tmp_pre), skip_symbolic_shape=True)
+        quantize_static(str(tmp_pre), str(tmp_out), Reader(), quant_format=QuantFormat.QDQ,
+                        op_types_to_quantize=["Conv", "MatMul", "Gemm"], per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        os.replace(tmp_out, model_dir / out_name)
+    finally:
+        tmp_pre.unlink(missing_ok=True)
+        tmp_out.unlink(missing_ok=True)
+    return model_dir / out_name
+
+
+def load_keras(path: str | os.PathLike):
+    import keras
+
+    from .losses import CTCLoss  # noqa: F401  (registers the loss for deserialization)
+
+    return keras.models.load_model(path, compile=False)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("keras_model", help="a .keras file (e.g. runs/exp1/best.keras)")
+    parser.add_argument("--config", help="config.json to take vocab/geometry from "
+                        "(default: the config.json next to the .keras file or in its run folder)")
+    parser.add_argument("--output", required=True, help="output folder")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET)
+    parser.add_argument("--quantize", action="store_true", help="also write model.int8.onnx")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    keras_path = Path(args.keras_model)
+    candidates = [args.config] if args.config else [keras_path.parent / "config.json",
+                                                    keras_path.parent / "model" / "config.json"]
+    cfg_path = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    if cfg_path is None:
+        raise SystemExit(f"no config.json found ({', '.join(map(str, candidates))}); pass --config")
+    config = RecognizerConfig.load(cfg_path)
+    model = load_keras(keras_path)
+    result = export_model(model, config, args.output, opset=args.opset)
+    if args.quantize:
+        from .synth import WordRenderer
+        from ctc_recognizer.preprocessing import fit_to_model
+
+        r = WordRenderer("train", seed=123, vocab=config.vocab)
+        calib = np.stack([fit_to_model(r.render(i)[0], config)[0] for i in range(256)])
+        result["int8"] = str(quantize_int8(args.output, calib))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Model cards and Hugging Face Hub upload.
+
+Upload goes through ``huggingface_hub.HfApi`` (token from ``HF_TOKEN`` or ``hf auth login``):
+``create_repo`` then one ``upload_folder`` commit with the model files, the model card
+(``README.md``) and the training config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ctc_recognizer.config import RecognizerConfig
+
+UPLOAD_FILES = ("config.json", "model.onnx", "model.int8.onnx", "model.keras", "train_config.json", "README.md")
+METRIC_NAMES = {"word_accuracy": "Word accuracy", "word_accuracy_ci": "Word accuracy (case-insensitive)",
+                "cer": "CER", "wer": "WER"}
+
+
+def model_index(name: str, metrics: dict[str, dict[str, Any]]) -> list[dict]:
+    """``model-index`` metadata: one result per evaluation set."""
+    results = []
+    for dataset, values in metrics.items():
+        if not isinstance(values, dict):
+            continue
+        results.append({
+            "task": {"type": "image-to-text", "name": "Text recognition"},
+            "dataset": {"name": dataset, "type": dataset},
+            "metrics": [{"type": k, "name": METRIC_NAMES[k], "value": round(float(v), 4)}
+                        for k, v in values.items() if k in METRIC_NAMES],
+        })
+    return [{"name": name, "results": results}]
+
+
+def card_metadata(config: RecognizerConfig, name: str, license: str = "apache-2.0",
+                  metrics: dict | None = None) -> dict:
+    flat = metrics if metrics is not None else config.metrics.get("validation", config.metrics)
+    return {
+        "library_name": "ctc-recognizer",
+        "pipeline_tag": "image-to-text",
+        "license": license,
+        "language": ["en"],
+        "tags": ["ocr", "text-recognition", "scene-text-recognition", "ctc", "crnn", "onnx", "keras"],
+        "model-index": model_index(name, flat or {}),
+    }
+
+
+def build_model_card(config: RecognizerConfig, name: str, body: str | None = None,
+                     train_config: dict | None = None, license: str = "apache-2.0",
+                     metrics: dict | None = None) -> str:
+    """A ``README.md`` with YAML metadata (``library_name``, ``pipeline_tag``, ``model-index``)."""
+    meta = yaml.safe_dump(card_metadata(config, name, license, metrics), sort_keys=False, allow_unicode=True)
+    if body is None:
+        flat = metrics if metrics is not None else config.metrics.get("validation", config.metrics)
+        rows = "\n".join(
+            f"| {ds} | {v.get('count', '')} | {v['word_accuracy']:.4f} | {v['word_accuracy_ci']:.4f} | "
+            f"{v['cer']:.4f} | {v['wer']:.4f} |"
+            for ds, v in (flat or {}).items() if isinstance(v, dict) and "cer" in v)
+        body = f"""# {name}
+
+A CNN + BiLSTM + CTC word recognizer (architecture `{config.architecture}`, input
+{config.height}x{config.width}x{config.channels}, resize `{config.resize_mode}`, {len(config.vocab)}-character
+vocabulary) trained with [ctc-recognizer](https://github.com/ctc-recognizer/ctc-recognizer).
+
+```python
+from ctc_recognizer import Recognizer
+rec = Recognizer.from_pretrained("{name}")
+print(rec("word.png").text)
+```
+
+## Evaluation (validation sets of the training run)
+
+| data | images | word acc. | word acc. (no case) | CER | WER |
+|---|---|---|---|---|---|
+{rows}
+
+## Intended use and limits
+Cropped single words or short lines of printed Latin text. Not for handwriting or full pages
+(run a text detector first).
+"""
+    if train_config:
+        body += "\n## Training configuration\n\n```json\n" + json.dumps(train_config, indent=2) + "\n```\n"
+    return f"---\n{meta}---\n\n{body}"
+
+
+def push(model_dir: str | os.PathLike, repo_id: str, private: bool = False, token: str | None = None,
+         commit_message: str = "Upload ctc-recognizer model", card_body: str | None = None) -> str:
+    """Upload an exported model folder; returns the commit URL."""
+    from huggingface_hub import HfApi
+
+    model_dir = Path(model_dir)
+    config = RecognizerConfig.load(model_dir)
+    if not (model_dir / config.onnx_file).is_file():
+        raise FileNotFoundError(f"no {config.onnx_file} in {model_dir}; export the model first")
+    train_cfg_path = model_dir / "train_config.json"
+    train_cfg = json.loads(train_cfg_path.read_text()) if train_cfg_path.is_file() else None
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+    with tempfile.TemporaryDirectory() as staging:
+        staging = Path(staging)
+        for name in UPLOAD_FILES:
+            if (model_dir / name).is_file():
+                shutil.copyfile(model_dir / name, staging / name)
+        if not (staging / "README.md").is_file() or card_body is not None:
+            (staging / "README.md").write_text(
+                build_model_card(config, repo_id, card_body, train_cfg), encoding="utf-8")
+        info = api.upload_folder(repo_id=repo_id, folder_path=str(staging), repo_type="model",
+                                 commit_message=commit_message)
+    return str(getattr(info, "commit_url", info))

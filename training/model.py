@@ -1,0 +1,135 @@
+"""Network architectures, by name.
+
+Every builder maps ``(N, H, W, C)`` float32 images in 0..255 to ``(N, T, num_classes)``
+softmax probabilities, the blank being the last class. Layers are plain Keras layers
+(``Rescaling``, not ``Lambda``) so ``.keras`` files load in safe mode, and the LSTMs use the
+default tanh/sigmoid activations so tf2onnx exports them as fused ONNX ``LSTM`` ops.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+from keras import layers
+
+
+def _seed_residual_block(x, filters: int, strides: int, skip_conv: bool, dropout: float):
+    """The reference design's block: conv-BN-act-conv-BN + (1x1 conv) skip, act, dropout."""
+    skip = x
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", kernel_initializer="he_uniform")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(negative_slope=0.1)(x)
+    x = layers.Conv2D(filters, 3, padding="same", kernel_initializer="he_uniform")(x)
+    x = layers.BatchNormalization()(x)
+    if skip_conv:
+        skip = layers.Conv2D(filters, 1, strides=strides, padding="same", kernel_initializer="he_uniform")(skip)
+    x = layers.Add()([x, skip])
+    x = layers.LeakyReLU(negative_slope=0.1)(x)
+    if dropout:
+        x = layers.Dropout(dropout)(x)
+    return x
+
+
+def build_seed(num_classes: int, height: int = 32, width: int = 128, channels: int = 3,
+               dropout: float = 0.2) -> keras.Model:
+    """The reference design (mltu "Image to Word"): 7 residual blocks (16-16-16-32-32-64-64
+    filters, stride 2 in blocks 2 and 4), the (H/4, W/4, 64) map flattened row by row into
+    ``H/4 * W/4`` time steps (256 for 32x128), BiLSTM(64), softmax Dense.
+    252,799 parameters with 63 classes."""
+    inputs = keras.Input((height, width, channels), name="input")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for filters, strides, skip_conv in [(16, 1, True), (16, 2, True), (16, 1, False), (32, 2, True),
+                                        (32, 1, False), (64, 1, True), (64, 1, False)]:
+        x = _seed_residual_block(x, filters, strides, skip_conv, dropout)
+    x = layers.Reshape((x.shape[1] * x.shape[2], x.shape[3]))(x)
+    x = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="seed")
+
+
+def _conv_bn(x, filters: int, name: str, strides: int = 1, separable: bool = False,
+             momentum: float = 0.99):
+    """3x3 conv (or depthwise 3x3 + pointwise 1x1) + BN + ReLU."""
+    if separable:
+        x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=f"{name}_dw")(x)
+        x = layers.BatchNormalization(momentum=momentum, name=f"{name}_dw_bn")(x)
+        x = layers.ReLU(name=f"{name}_dw_relu")(x)
+        x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)
+    else:
+        x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(momentum=momentum, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: int = 3,
+               dropout: float = 0.2, filters: tuple[int, int, int, int] = (32, 48, 96, 128),
+               lstm_units: int = 96, lstm_layers: int = 2, bn_momentum: float = 0.99) -> keras.Model:
+    """The project's default: faster and more accurate than ``seed``.
+
+    The feature map is pooled to a height of 2 and one time step per 4 input columns
+    (32 steps for a 128-wide input, read left to right), so the BiLSTMs see a short sequence
+    of wide features instead of 256 steps of 64 features; stages 3-4 use depthwise-separable
+    residual convolutions. For 32x128:
+
+    stride-2 conv 32 -> 16x64 | conv 48, pool -> 8x32 | 2 x sep-conv 96 (residual), pool(2,1)
+    -> 4x32 | 2 x sep-conv 128 (residual), pool(2,1) -> 2x32 | columns (32, 256)
+    -> 2 x BiLSTM(96) -> softmax Dense.
+    """
+    if height % 16 or width % 4:
+        raise ValueError(f"crnn needs a height divisible by 16 and a width by 4, got {height}x{width}")
+    f1, f2, f3, f4 = filters
+    inputs = keras.Input((height, width, channels), name="input")
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    x = _conv_bn(x, f1, "s1", strides=2, momentum=bn_momentum)
+    x = _conv_bn(x, f2, "s2", momentum=bn_momentum)
+    x = layers.MaxPooling2D(2, name="s2_pool")(x)
+    for stage, f in (("s3", f3), ("s4", f4)):
+        x = _conv_bn(x, f, f"{stage}a", separable=True, momentum=bn_momentum)
+        y = _conv_bn(x, f, f"{stage}b", separable=True, momentum=bn_momentum)
+        x = layers.Add(name=f"{stage}_add")([x, y])
+        x = layers.MaxPooling2D((2, 1), name=f"{stage}_pool")(x)
+        if dropout:
+            x = layers.SpatialDropout2D(dropout / 2, name=f"{stage}_drop")(x)
+    # (N, h, w, c) -> (N, w, h*c): one time step per feature-map column, left to right
+    x = layers.Permute((2, 1, 3), name="to_columns")(x)
+    x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="columns")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="feat_drop")(x)
+    for i in range(lstm_layers):
+        x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True), name=f"bilstm{i + 1}")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="seq_drop")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="crnn")
+
+
+def build_crnn_small(num_classes: int, height: int = 32, width: int = 128, channels: int = 3,
+                     dropout: float = 0.0) -> keras.Model:
+    """A tiny CRNN for tests and quick experiments (same layout as ``crnn``, narrower, and
+    batch-norm statistics that follow short trainings quickly)."""
+    return build_crnn(num_classes, height, width, channels, dropout,
+                      filters=(16, 24, 32, 48), lstm_units=48, lstm_layers=1, bn_momentum=0.8)
+
+
+#: name -> (builder, time_columns): ``time_columns`` as in RecognizerConfig (None = steps are columns).
+ARCHITECTURES: dict[str, tuple[Callable[..., keras.Model], int | None]] = {
+    "seed": (build_seed, None),
+    "crnn": (build_crnn, None),
+    "crnn_small": (build_crnn_small, None),
+}
+
+
+def build_model(name: str, num_classes: int, height: int = 32, width: int = 128,
+                channels: int = 3) -> keras.Model:
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; choose one of {sorted(ARCHITECTURES)}")
+    builder, _ = ARCHITECTURES[name]
+    return builder(num_classes, height=height, width=width, channels=channels)
+
+
+def time_columns(name: str, width: int) -> int | None:
+    """How the architecture's time steps map to image columns (see RecognizerConfig)."""
+    if name == "seed":
+        return width // 4
+    return ARCHITECTURES[name][1]

@@ -1,0 +1,315 @@
+"""Synthetic word images: many fonts, sizes, colours, backgrounds and degradations.
+
+``WordRenderer(split="train"|"val"|"test", seed=...)`` renders sample ``i`` deterministically
+(the same ``seed`` and ``i`` always give the same image and text). Font *families* are split
+into train / val / test by a stable hash of the family name, so validation and test numbers
+are measured on fonts the model never trained on.
+
+Fonts come from the system (``scripts/install_system_deps.sh`` installs many Debian font
+packages); word lists from ``/usr/share/dict`` plus random strings, numbers and punctuation.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import hashlib
+import logging
+import os
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ctc_recognizer.charset import ALPHANUMERIC, DEFAULT_VOCAB
+
+logger = logging.getLogger(__name__)
+
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+WORDLISTS = ("/usr/share/dict/words", "/usr/share/dict/american-english", "/usr/share/dict/british-english")
+SPLITS = ("train", "val", "test")
+_FALLBACK_WORDS = (
+    "the of and to in is you that it he was for on are as with his they at be this have from or one "
+    "had by word but not what all were we when your can said there use an each which she do how their "
+    "if will up other about out many then them these so some her would make like him into time has look "
+    "two more write go see number no way could people my than first water been call who oil its now find "
+    "long down day did get come made may part OPEN EXIT STOP Hotel Coffee Street Road Avenue Station"
+).split()
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    path: str
+    family: str
+
+
+def _font_family(path: str) -> str | None:
+    """Family name of a font that covers all alphanumerics, else None."""
+    try:
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(path, lazy=True, fontNumber=0)
+        cmap = font.getBestCmap() or {}
+        if not all(ord(c) in cmap for c in ALPHANUMERIC):
+            return None
+        names = font["name"]
+        family = names.getDebugName(16) or names.getDebugName(1)
+        return family or Path(path).stem
+    except Exception:  # noqa: BLE001 - any unreadable font file is simply not used
+        return None
+
+
+def _split_of(family: str) -> str:
+    """Stable split of a font family: ~12% val, ~12% test, the rest train."""
+    h = int(hashlib.sha1(family.lower().encode()).hexdigest(), 16) % 100
+    return "val" if h < 12 else "test" if h < 24 else "train"
+
+
+@functools.lru_cache(maxsize=None)
+def discover_fonts(font_dirs: tuple[str, ...] = FONT_DIRS) -> dict[str, tuple[FontInfo, ...]]:
+    """All usable Latin fonts on the machine, split by family into train / val / test."""
+    paths: list[str] = []
+    for d in font_dirs:
+        d = os.path.expanduser(d)
+        for ext in ("ttf", "otf", "TTF", "OTF"):
+            paths += glob.glob(os.path.join(d, "**", f"*.{ext}"), recursive=True)
+    fonts: dict[str, list[FontInfo]] = {s: [] for s in SPLITS}
+    for path in sorted(set(paths)):
+        family = _font_family(path)
+        if family:
+            fonts[_split_of(family)].append(FontInfo(path, family))
+    if not any(fonts.values()):
+        raise RuntimeError(
+            "no usable TrueType/OpenType fonts found in " + ", ".join(font_dirs)
+            + "; install some with scripts/install_system_deps.sh"
+        )
+    # Tiny font sets (e.g. a minimal CI machine): make sure every split has something.
+    for split in SPLITS:
+        if not fonts[split]:
+            donor = max(fonts, key=lambda s: len(fonts[s]))
+            fonts[split] = [fonts[donor][-1]] if len(fonts[donor]) < 2 else [fonts[donor].pop()]
+            logger.warning("font split %r was empty; borrowed %s", split, fonts[split][0].family)
+    return {s: tuple(v) for s, v in fonts.items()}
+
+
+@functools.lru_cache(maxsize=4)
+def load_words(paths: tuple[str, ...] = WORDLISTS, max_len: int = 16) -> tuple[str, ...]:
+    words: set[str] = set()
+    for p in paths:
+        if os.path.isfile(p):
+            with open(p, encoding="utf-8", errors="ignore") as f:
+                for line in f:
+                    w = line.strip().replace("'s", "")
+                    if 1 <= len(w) <= max_len and all(c in ALPHANUMERIC for c in w):
+                        words.add(w)
+    if not words:
+        logger.warning("no word list in %s; using a small built-in list (install wamerican)", paths)
+        words = set(_FALLBACK_WORDS)
+    return tuple(sorted(words))
+
+
+class WordRenderer:
+    """Renders ``(image, text)`` pairs; ``image`` is RGB uint8 at its natural size.
+
+    Args:
+        split: which font families to use (``"train"``, ``"val"`` or ``"test"``).
+        seed: base seed; sample ``i`` uses ``seed`` and ``i`` only.
+        vocab: characters the text may use (characters outside it are never generated).
+        augment: apply degradations (blur, noise, perspective, JPEG...). ``False`` renders
+            clean text on plain backgrounds (useful for tests).
+        max_len: longest text generated.
+    """
+
+    def __init__(self, split: str = "train", seed: int = 0, vocab: str = DEFAULT_VOCAB,
+                 augment: bool = True, max_len: int = 20, words: Sequence[str] | None = None,
+                 fonts: Sequence[str] | None = None):
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        self.split, self.seed, self.vocab, self.augment, self.max_len = split, seed, vocab, augment, max_len
+        self.font_paths = list(fonts) if fonts else [f.path for f in discover_fonts()[split]]
+        if not self.font_paths:
+            raise RuntimeError(f"no fonts for split {split!r}")
+        self.words = tuple(words) if words else load_words()
+        self.punct = [c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]_" if c in vocab]
+        self.has_space = " " in vocab
+        self.has_lower = any(c.islower() for c in vocab)
+        self.has_upper = any(c.isupper() for c in vocab)
+        self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+    # ------------------------------------------------------------------ text
+    def _case(self, w: str, rng: np.random.Generator) -> str:
+        r = rng.random()
+        if r < 0.4:
+            w = w.lower()
+        elif r < 0.7:
+            w = w[:1].upper() + w[1:].lower()
+        elif r < 0.9:
+            w = w.upper()
+        return w
+
+    def random_text(self, rng: np.random.Generator) -> str:
+        r = rng.random()
+        if r < 0.55:
+            text = self._case(self.words[rng.integers(len(self.words))], rng)
+        elif r < 0.67:  # numbers: plain, prices, dates, codes
+            n = int(rng.integers(1, 9))
+            text = "".join(rng.choice(list(string.digits), n))
+            if self.punct and rng.random() < 0.5:
+                sep = rng.choice([c for c in ".,:/-" if c in self.punct] or self.punct)
+                text = text + sep + "".join(rng.choice(list(string.digits), int(rng.integers(1, 4))))
+        elif r < 0.80:  # random alphanumeric strings (licence plates, codes, no language prior)
+            pool = [c for c in self.vocab if c.isalnum()]
+            text = "".join(rng.choice(pool, int(rng.integers(1, 11))))
+        elif r < 0.92 and self.punct:  # words with punctuation attached
+            w = self._case(self.words[rng.integers(len(self.words))], rng)
+            p = str(rng.choice(self.punct))
+            k = rng.random()
+            text = w + p if k < 0.5 else p + w if k < 0.7 else w[: len(w) // 2] + p + w[len(w) // 2:]
+            if p in "([" and rng.random() < 0.7:
+                text = p + w + {"(": ")", "[": "]"}[p]
+        elif self.has_space:  # short two-word lines
+            a, b = (self._case(self.words[rng.integers(len(self.words))], rng) for _ in range(2))
+            text = f"{a} {b}"
+        else:
+            text = self._case(self.words[rng.integers(len(self.words))], rng)
+        if not self.has_upper:
+            text = text.lower()
+        if not self.has_lower:
+            text = text.upper()
+        text = "".join(c for c in text if c in self.vocab).strip()
+        text = text[: self.max_len].strip()
+        return text or str(rng.choice([c for c in self.vocab if c.isalnum()] or list(self.vocab)))
+
+    # ------------------------------------------------------------------ image
+    def _font(self, path: str, size: int) -> ImageFont.FreeTypeFont:
+        key = (path, size)
+        if key not in self._font_cache:
+            if len(self._font_cache) > 2000:
+                self._font_cache.clear()
+            self._font_cache[key] = ImageFont.truetype(path, size)
+        return self._font_cache[key]
+
+    @staticmethod
+    def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+        kind = rng.random()
+        base = rng.integers(0, 256, 3).astype(np.float32)
+        if kind < 0.4:
+            bg = np.broadcast_to(base, (h, w, 3)).copy()
+        elif kind < 0.75:  # linear gradient
+            other = rng.integers(0, 256, 3).astype(np.float32)
+            t = np.linspace(0, 1, w if rng.random() < 0.5 else h, dtype=np.float32)
+            t = t[None, :, None] if t.size == w else t[:, None, None]
+            bg = np.broadcast_to(base * (1 - t) + other * t, (h, w, 3)).copy()
+        else:  # smooth noise texture
+            cell = int(rng.integers(4, 16))
+            small = rng.normal(0, rng.uniform(8, 30), (max(2, h // cell), max(2, w // cell), 1))
+            small = small * (1 + rng.normal(0, 0.15, (1, 1, 3)))  # mostly luminance, a little colour
+            bg = base + cv2.resize(small.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        return bg
+
+    def render(self, i: int) -> tuple[np.ndarray, str]:
+        """Sample ``i``: ``(RGB uint8 (h, w, 3), text)``."""
+        rng = np.random.default_rng([self.seed, i, SPLITS.index(self.split)])
+        text = self.random_text(rng)
+        font_path = self.font_paths[rng.integers(len(self.font_paths))]
+        size = int(rng.integers(22, 56))
+        font = self._font(font_path, size)
+        stroke = int(rng.integers(1, 3)) if self.augment and rng.random() < 0.08 else 0
+        left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
+        tw, th = max(1, right - left), max(1, bottom - top)
+        spacing_pad = size // 2
+        W, H = tw + 2 * spacing_pad, th + 2 * spacing_pad
+        mask = Image.new("L", (W, H), 0)
+        draw = ImageDraw.Draw(mask)
+        draw.text((spacing_pad - left, spacing_pad - top), text, font=font, fill=255, stroke_width=stroke)
+        m = np.asarray(mask, dtype=np.float32) / 255.0
+
+        if self.augment:
+            m = self._geometric(m, rng)
+        ys, xs = np.nonzero(m > 0.1)
+        if len(xs) == 0:
+            ys, xs = np.array([0, H - 1]), np.array([0, W - 1])
+        # crop around the ink with margins from tight to loose, like real detector crops
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        ink_h = y1 - y0
+        if self.augment:
+            mt, mb = (rng.uniform(0.0, 0.35, 2) * ink_h).astype(int)
+            ml, mr = (rng.uniform(0.0, 0.5, 2) * ink_h).astype(int)
+        else:
+            mt = mb = ml = mr = max(2, ink_h // 8)
+        y0, y1 = max(0, y0 - mt), min(m.shape[0], y1 + mb)
+        x0, x1 = max(0, x0 - ml), min(m.shape[1], x1 + mr)
+        m = m[y0:y1, x0:x1]
+        h, w = m.shape
+
+        bg = self._background(h, w, rng) if self.augment else np.full((h, w, 3), 255.0, np.float32)
+        if self.augment:
+            fg = rng.integers(0, 256, 3).astype(np.float32)
+            # enough contrast between text and background
+            if abs(fg.mean() - bg.mean()) < 70:
+                fg = np.where(bg.mean() > 127, rng.uniform(0, 60, 3), rng.uniform(195, 255, 3)).astype(np.float32)
+            if rng.random() < 0.1:  # drop shadow
+                shift = np.roll(np.roll(m, int(rng.integers(1, 3)), 0), int(rng.integers(1, 3)), 1)
+                bg = bg * (1 - 0.6 * shift[..., None])
+        else:
+            fg = np.zeros(3, np.float32)
+        img = bg * (1 - m[..., None]) + fg * m[..., None]
+        if self.augment:
+            img = self._degrade(img, rng)
+        return np.clip(img, 0, 255).astype(np.uint8), text
+
+    @staticmethod
+    def _geometric(m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h, w = m.shape
+        r = rng.random()
+        if r < 0.45:
+            return m
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        jitter = rng.normal(0, 0.04, (4, 2)) * [h * 2, h]
+        angle = np.deg2rad(rng.normal(0, 3.0))
+        shear = rng.normal(0, 0.15) if rng.random() < 0.4 else 0.0
+        c, s = np.cos(angle), np.sin(angle)
+        center = np.array([w / 2, h / 2])
+        dst = []
+        for (x, y), j in zip(src, jitter):
+            x = x + shear * (h / 2 - y)
+            p = np.array([x, y]) - center
+            dst.append(center + [c * p[0] - s * p[1], s * p[0] + c * p[1]] + j)
+        dst = np.float32(dst)
+        dst -= dst.min(axis=0)
+        ow, oh = int(np.ceil(dst[:, 0].max())) + 1, int(np.ceil(dst[:, 1].max())) + 1
+        M = cv2.getPerspectiveTransform(src, dst)
+        return cv2.warpPerspective(m, M, (ow, oh), flags=cv2.INTER_LINEAR, borderValue=0)
+
+    @staticmethod
+    def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h, w = img.shape[:2]
+        if rng.random() < 0.3:  # low resolution: downscale then back up
+            f = rng.uniform(0.35, 0.8)
+            small = cv2.resize(img, (max(2, int(w * f)), max(2, int(h * f))), interpolation=cv2.INTER_AREA)
+            img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < 0.35:
+            k = rng.uniform(0.3, 1.4)
+            img = cv2.GaussianBlur(img, (0, 0), k)
+        if rng.random() < 0.15:  # motion blur
+            k = int(rng.integers(3, 6))
+            kernel = np.zeros((k, k), np.float32)
+            kernel[k // 2, :] = 1.0 / k
+            img = cv2.filter2D(img, -1, kernel)
+        if rng.random() < 0.4:
+            img = img + rng.normal(0, rng.uniform(2, 14), img.shape)
+        if rng.random() < 0.2:  # uneven lighting
+            g = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.2), w)[None, :, None]
+            img = img * g
+        if rng.random() < 0.1:
+            img = 255.0 - img
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        if rng.random() < 0.4:
+            ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 90))])
+            if ok:
+                img = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
+        return img.astype(np.float32)

@@ -1,0 +1,330 @@
+"""Train a CTC text recognizer.
+
+    python -m training.train --arch crnn --data synthetic --epochs 50 --batch-size 64 \\
+        --output-dir runs/exp1 [--resume] [--push-to-hub org/name]
+
+``--data`` takes one or more sources (``synthetic``, ``mjsynth:PATH``, ``hf:NAME[:split]``,
+``folder:PATH``), mixed by ``--data-weights``. A YAML/JSON ``--config`` file may hold any
+option (command-line flags override it); the options actually used are saved in the output
+folder as ``train_config.json``. The run folder gets ``history.csv``, TensorBoard ``logs/``,
+``best.keras`` (best validation CER), ``backup/`` (for ``--resume`` after a crash or kill) and,
+at the end, the exported model in ``model/`` (``model.keras``, ``model.onnx``, ``config.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ctc_recognizer.charset import ALPHANUMERIC, DEFAULT_VOCAB, Charset
+from ctc_recognizer.config import RecognizerConfig, atomic_write_text
+
+logger = logging.getLogger("training")
+
+VOCABS = {"alnum": ALPHANUMERIC, "default": DEFAULT_VOCAB, "lower": "0123456789abcdefghijklmnopqrstuvwxyz"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="YAML or JSON file with any of these options (flags override it)")
+    g = p.add_argument_group("model")
+    g.add_argument("--arch", default="crnn", help="architecture: crnn (default), seed, crnn_small")
+    g.add_argument("--vocab", default="default",
+                   help="'default' (alphanumerics, punctuation, space), 'alnum' (the reference 62), 'lower', "
+                        "or the literal characters")
+    g.add_argument("--height", type=int, default=32)
+    g.add_argument("--width", type=int, default=128)
+    g.add_argument("--channels", type=int, default=3, choices=(1, 3))
+    g.add_argument("--resize-mode", default="keep_ratio", choices=("keep_ratio", "stretch"))
+    g.add_argument("--init-from", help="fine-tune: start from this model folder or .keras file "
+                                       "(its architecture, vocabulary and input geometry are used)")
+    g = p.add_argument_group("data")
+    g.add_argument("--data", nargs="+", default=["synthetic"], help="training source(s)")
+    g.add_argument("--data-weights", nargs="+", type=float, help="sampling weight per --data source")
+    g.add_argument("--val-data", nargs="*", help="validation source(s); default: held-out fonts for "
+                   "synthetic, a --holdout share of every other source (annotation_val.txt for mjsynth)")
+    g.add_argument("--holdout", type=float, default=0.1, help="share of each non-synthetic source kept for validation")
+    g.add_argument("--synth-train-size", type=int, default=100_000, help="rendered training words (cached)")
+    g.add_argument("--synth-val-size", type=int, default=1000, help="rendered validation words (held-out fonts)")
+    g.add_argument("--image-column", default="image")
+    g.add_argument("--text-column", default="text")
+    g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
+                   help="a label with a character outside the vocabulary: stop with an error, or skip it")
+    g.add_argument("--no-augment", action="store_true", help="no augmentation of real (non-synthetic) images")
+    g.add_argument("--cache-dir", help="where rendered synthetic data is cached")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=50)
+    g.add_argument("--batch-size", type=int, default=64)
+    g.add_argument("--steps-per-epoch", type=int, help="default: one pass over the (largest) source")
+    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--patience", type=int, default=10, help="early stopping patience (epochs) on val CER")
+    g.add_argument("--lr-patience", type=int, default=3, help="ReduceLROnPlateau patience on val CER")
+    g.add_argument("--max-minutes", type=float, help="wall-clock budget; stops after the epoch that crosses it")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--threads", type=int, help="TensorFlow intra-op threads")
+    g.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
+    g.add_argument("--logical-cpus", type=int, help="split the CPU into N logical devices (to try --strategy mirrored)")
+    g = p.add_argument_group("output")
+    g.add_argument("--output-dir", required=False, help="run folder")
+    g.add_argument("--resume", action="store_true", help="continue an interrupted run in --output-dir")
+    g.add_argument("--quantize", action="store_true", help="also export an int8 ONNX model and report its accuracy")
+    g.add_argument("--push-to-hub", help="upload the exported model to this Hub repo id at the end")
+    g.add_argument("--private", action="store_true")
+    g.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras fit verbosity")
+    return p
+
+
+def load_config_file(path: str) -> dict:
+    text = Path(path).read_text(encoding="utf-8")
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise SystemExit(f"{path}: expected a mapping of options")
+    return {k.replace("-", "_"): v for k, v in data.items()}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
+    pre, _ = parser.parse_known_args(argv)
+    if pre.config:
+        options = load_config_file(pre.config)
+        known = {a.dest for a in parser._actions}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            parser.error(f"{pre.config}: unknown option(s) {unknown}")
+        parser.set_defaults(**options)
+    args = parser.parse_args(argv)
+    if not args.output_dir:
+        parser.error("--output-dir is required")
+    if args.data_weights and len(args.data_weights) != len(args.data):
+        parser.error(f"{len(args.data_weights)} --data-weights for {len(args.data)} --data sources")
+    return args
+
+
+def resolve_vocab(vocab: str) -> str:
+    return VOCABS.get(vocab, vocab)
+
+
+def setup_tf(args):
+    import tensorflow as tf
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, args.threads))
+    if args.logical_cpus:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(args.logical_cpus)])
+    if args.strategy == "mirrored":
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+                  [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if args.strategy == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def resolve_model_path(path: str | os.PathLike) -> tuple[Path, Path | None]:
+    """A run folder, an exported model folder or a .keras file -> (.keras path, config.json path)."""
+    path = Path(path)
+    for folder in (path / "model", path):
+        if folder.is_dir() and (folder / "model.keras").is_file():
+            cfg = folder / "config.json"
+            return folder / "model.keras", cfg if cfg.is_file() else None
+    if path.is_file() and path.suffix == ".keras":
+        for cfg in (path.parent / "config.json", path.parent / "model" / "config.json"):
+            if cfg.is_file():
+                return path, cfg
+        return path, None
+    raise FileNotFoundError(f"no Keras model (model.keras) at {path}")
+
+
+def truncate_history(csv_path: Path, epochs_done: int) -> None:
+    """Drop CSV rows of epochs the resumed run will redo (killed between backup and log)."""
+    if not csv_path.is_file():
+        return
+    with open(csv_path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) < epochs_done]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(kept)
+    atomic_write_text(csv_path, buf.getvalue())
+
+
+def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int):
+    from . import data as D
+
+    train_sources, val_sets = [], {}
+    weights = args.data_weights or [1.0] * len(args.data)
+    for spec, weight in zip(args.data, weights):
+        src = D.parse_data_spec(spec, args.image_column, args.text_column)
+        if src == "synthetic":
+            train = D.synthetic_set("train", args.synth_train_size, config, seed=args.seed, cache_dir=args.cache_dir)
+            train_sources.append(D.WeightedSource(train, weight, augment=False))
+            if args.val_data is None:
+                val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
+                val_sets["synthetic"] = (val.images, val.texts)
+            continue
+        src = D.filter_labels(src, charset, args.unknown_chars, max_steps=time_steps)
+        if args.val_data is None:
+            if spec.startswith("mjsynth:"):
+                val = D.filter_labels(D.read_mjsynth(spec.split(":", 1)[1], "val"), charset,
+                                      args.unknown_chars, max_steps=time_steps)
+            else:
+                src, val = D.holdout_split(src, args.holdout)
+            if len(val):
+                val_sets[src.name] = (D.to_model_arrays(val, config), val.texts)
+        train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment))
+    for spec in args.val_data or []:
+        if spec.startswith("synthetic"):
+            split = spec.partition(":")[2] or "val"
+            val = D.synthetic_set(split, args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
+            val_sets[f"synthetic-{split}"] = (val.images, val.texts)
+            continue
+        val = D.filter_labels(D.parse_data_spec(spec, args.image_column, args.text_column, split="val"),
+                              charset, args.unknown_chars, max_steps=time_steps)
+        val_sets[val.name] = (D.to_model_arrays(val, config), val.texts)
+    if not val_sets:
+        raise SystemExit("no validation data: add --val-data or a --holdout > 0")
+    return train_sources, val_sets
+
+
+def train(args) -> Path:
+    import keras
+    import tensorflow as tf
+
+    from . import data as D
+    from .callbacks import AtomicBackupAndRestore, BestCheckpoint, TimeBudget, ValidationMetrics
+    from .export import export_model, load_keras
+    from .losses import CTCLoss
+    from .model import build_model, time_columns
+
+    out = Path(args.output_dir)
+    backup_dir = out / "backup"
+    if out.exists() and any(out.iterdir()) and not args.resume:
+        raise SystemExit(f"{out} is not empty; pass --resume to continue that run, or choose another --output-dir")
+    out.mkdir(parents=True, exist_ok=True)
+    if args.resume and (out / "train_config.json").is_file():
+        saved = json.loads((out / "train_config.json").read_text())
+        for key in ("arch", "vocab", "height", "width", "channels", "resize_mode"):
+            if saved.get(key) != getattr(args, key):
+                logger.warning("--resume: using the run's %s=%r (not %r)", key, saved.get(key), getattr(args, key))
+                setattr(args, key, saved.get(key))
+    keras.utils.set_random_seed(args.seed)
+    strategy = setup_tf(args)
+
+    init_model = None
+    if args.init_from:
+        keras_path, cfg_path = resolve_model_path(args.init_from)
+        init_model = load_keras(keras_path)
+        if cfg_path is not None:
+            init_cfg = RecognizerConfig.load(cfg_path)
+            args.vocab, args.arch = init_cfg.vocab, init_cfg.architecture
+            args.height, args.width, args.channels, args.resize_mode = (
+                init_cfg.height, init_cfg.width, init_cfg.channels, init_cfg.resize_mode)
+    vocab = resolve_vocab(args.vocab)
+    charset = Charset(vocab)
+    config = RecognizerConfig(vocab=vocab, height=args.height, width=args.width, channels=args.channels,
+                              resize_mode=args.resize_mode, architecture=args.arch,
+                              time_columns=time_columns(args.arch, args.width))
+    used = {k: v for k, v in vars(args).items()}
+    atomic_write_text(out / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
+
+    with strategy.scope():
+        if init_model is not None:
+            model = init_model
+        else:
+            model = build_model(args.arch, charset.num_classes, args.height, args.width, args.channels)
+        model.compile(optimizer=keras.optimizers.Adam(args.lr, clipnorm=5.0),
+                      loss=CTCLoss(charset.blank_index), jit_compile=False)
+    time_steps = int(model.output_shape[1])
+    logger.info("%s: %s parameters, %d time steps, %d classes", args.arch, f"{model.count_params():,}",
+                time_steps, charset.num_classes)
+
+    train_sources, val_sets = prepare_data(args, config, charset, time_steps)
+    for name, (imgs, _) in val_sets.items():
+        logger.info("validation set %s: %d images", name, len(imgs))
+    ds = D.make_dataset(train_sources, config, charset, args.batch_size * strategy.num_replicas_in_sync, seed=args.seed)
+    steps = args.steps_per_epoch or max(1, max(len(s.samples) for s in train_sources) // args.batch_size)
+
+    if args.resume:
+        meta = backup_dir / "training_metadata.json"
+        done = json.loads(meta.read_text())["epoch"] if meta.is_file() else 0
+        truncate_history(out / "history.csv", done)
+        logger.info("resuming after epoch %d", done)
+    callbacks = [
+        ValidationMetrics(val_sets, charset),
+        AtomicBackupAndRestore(str(backup_dir), delete_checkpoint=False),
+        BestCheckpoint(out / "best.keras", monitor="val_cer"),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_cer", mode="min", factor=0.5,
+                                          patience=args.lr_patience, min_lr=1e-5, verbose=1),
+        keras.callbacks.EarlyStopping(monitor="val_cer", mode="min", patience=args.patience, verbose=1),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch"),
+    ]
+    if args.max_minutes:
+        callbacks.append(TimeBudget(args.max_minutes, out / "time_spent.json"))
+    model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=args.verbose)
+
+    best = out / "best.keras"
+    final = load_keras(best) if best.is_file() else model
+    model_dir = out / "model"
+    sample = next(iter(val_sets.values()))[0][:16].astype(np.float32)
+    export_model(final, config, model_dir, sample_batch=sample)
+    metrics = evaluate_exported(model_dir, val_sets)
+    config.metrics = {"validation": metrics}
+    if args.quantize:
+        from .export import quantize_int8
+
+        calib = np.concatenate([v[0][:128] for v in val_sets.values()])
+        quantize_int8(model_dir, calib)
+        config.metrics["validation_int8"] = evaluate_exported(model_dir, val_sets, model_file="model.int8.onnx")
+    config.save(model_dir)
+    atomic_write_text(model_dir / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(config.metrics, indent=2), flush=True)
+    if args.push_to_hub:
+        from .push_to_hub import push
+
+        push(model_dir, args.push_to_hub, private=args.private)
+    return model_dir
+
+
+def evaluate_exported(model_dir: Path, val_sets: dict, model_file: str | None = None) -> dict:
+    """Metrics of the exported ONNX model (through Recognizer) on the validation arrays."""
+    from ctc_recognizer import Recognizer, compute_metrics
+
+    rec = Recognizer(model_dir, model_file=model_file)
+    result = {}
+    for name, (images, texts) in val_sets.items():
+        preds = rec([img for img in images], batch_size=128)
+        result[name] = compute_metrics([p.text for p in preds], texts).to_dict()
+    return result
+
+
+def main(argv=None) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout)
+    args = parse_args(argv)
+    t0 = time.time()
+    model_dir = train(args)
+    logger.info("done in %.1f min; model in %s", (time.time() - t0) / 60, model_dir)
+
+
+if __name__ == "__main__":
+    main()
