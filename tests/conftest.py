@@ -1,0 +1,59 @@
+"""Shared fixtures: words rendered with Pillow on the spot, and a tiny real model trained,
+exported and loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+TINY_VOCAB = "0123456789abcdefghijklmnopqrstuvwxyz"
+# every character appears in several words, so a short training learns each of them
+TINY_WORDS = ["cat", "dog", "tree", "house", "river", "green", "stone", "light", "apple", "zebra",
+              "quiz", "jump", "bell", "moon", "star", "wind", "rain", "sun", "road", "lemon",
+              "door", "book", "milk", "coffee", "table", "chair", "glass", "paper", "plant", "clock",
+              "2024", "911", "42", "7up", "room101", "bus12", "a1b2", "bread", "ocean", "train"]
+
+
+def font_path() -> str | None:
+    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+              "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"):
+        if os.path.isfile(p):
+            return p
+    return None
+
+
+def render_word(text: str, size: int = 28, fg=(0, 0, 0), bg=(255, 255, 255), pad: int = 4) -> np.ndarray:
+    """A clean RGB uint8 image of ``text`` at its natural size."""
+    path = font_path()
+    font = ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+    l, t, r, b = font.getbbox(text)
+    img = Image.new("RGB", (r - l + 2 * pad, b - t + 2 * pad), bg)
+    ImageDraw.Draw(img).text((pad - l, pad - t), text, font=font, fill=fg)
+    return np.asarray(img)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A small real model: crnn_small trained until it reads TINY_WORDS, exported to ONNX."""
+    from tests.helpers import train_tiny_model
+
+    out = tmp_path_factory.mktemp("tiny_model")
+    train_tiny_model(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def recognizer(tiny_model_dir):
+    from ctc_recognizer import Recognizer
+
+    return Recognizer.from_pretrained(str(tiny_model_dir))

@@ -1,0 +1,45 @@
+"""Training helpers for tests (import TensorFlow lazily)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tests.conftest import TINY_VOCAB, TINY_WORDS, render_word
+
+
+def tiny_dataset(config, words=TINY_WORDS, variants=(22, 28, 34)):
+    from ctc_recognizer.preprocessing import fit_to_model
+
+    images, texts = [], []
+    for size in variants:
+        for w in words:
+            images.append(fit_to_model(render_word(w, size=size), config)[0])
+            texts.append(w)
+    return np.stack(images), texts
+
+
+def train_tiny_model(out: Path, arch: str = "crnn_small", epochs: int = 100, vocab: str = TINY_VOCAB):
+    """Fit a small model on clean rendered words until it reads them; export to ``out``.
+    Returns (keras model, config, images, texts)."""
+    import keras
+    import tensorflow as tf
+
+    from ctc_recognizer.charset import Charset
+    from ctc_recognizer.config import RecognizerConfig
+    from training.export import export_model
+    from training.losses import CTCLoss
+    from training.model import build_model, time_columns
+
+    keras.utils.set_random_seed(0)
+    charset = Charset(vocab)
+    config = RecognizerConfig(vocab=vocab, architecture=arch, time_columns=time_columns(arch, 128))
+    images, texts = tiny_dataset(config)
+    labels = tf.ragged.constant([charset.encode(t) for t in texts]).to_tensor(default_value=-1)
+    model = build_model(arch, charset.num_classes)
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([6 * epochs // 10 * 8], [1e-2, 1e-3])
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=CTCLoss(charset.blank_index), jit_compile=False)
+    model.fit(images.astype(np.float32), labels.numpy(), batch_size=16, epochs=epochs, verbose=0, shuffle=True)
+    export_model(model, config, out, sample_batch=images[:8].astype(np.float32))
+    return model, config, images, texts

@@ -1,0 +1,209 @@
+"""Recognizer on a tiny real model (trained and exported in conftest)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ctc_recognizer import (ConfigError, ImageError, ModelLoadError, ModelNotFoundError, Prediction,
+                            Recognizer)
+from tests.conftest import ROOT, TINY_WORDS, render_word
+
+
+def test_reads_rendered_words(recognizer):
+    words = ["tree", "coffee", "room101", "zebra"]
+    preds = recognizer([render_word(w) for w in words])
+    assert [p.text for p in preds] == words
+    for p in preds:
+        assert isinstance(p, Prediction)
+        assert 0.5 < p.confidence <= 1.0
+        assert len(p.char_confidences) == len(p.text) == len(p.char_boxes) == len(p.char_spans)
+
+
+def test_single_image_returns_one_prediction(recognizer, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "w.png"
+    Image.fromarray(render_word("house")).save(path)
+    pred = recognizer(str(path))
+    assert isinstance(pred, Prediction) and pred.text == "house"
+
+
+def test_char_boxes_are_ordered_and_inside_the_image(recognizer):
+    img = render_word("apple", size=40)
+    pred = recognizer(img)
+    assert pred.image_size == img.shape[:2]
+    x0s = [b[0] for b in pred.char_boxes]
+    assert x0s == sorted(x0s)
+    assert all(0 <= a < b <= img.shape[1] for a, b in pred.char_boxes)
+    # the first character starts in the left half, the last ends in the right half
+    assert pred.char_boxes[0][0] < img.shape[1] / 2 < pred.char_boxes[-1][1]
+
+
+def test_batches_run_through_onnx_runtime_in_real_batches(recognizer, monkeypatch):
+    shapes = []
+    real_run = recognizer.session.run
+
+    class Spy:
+        def run(self, names, feeds):
+            shapes.append(next(iter(feeds.values())).shape[0])
+            return real_run(names, feeds)
+
+    monkeypatch.setattr(recognizer, "session", Spy())
+    images = [render_word(w) for w in TINY_WORDS[:10]]
+    preds = recognizer(images, batch_size=4)
+    assert shapes == [4, 4, 2]
+    assert [p.text for p in preds] == TINY_WORDS[:10]
+
+
+def test_beam_and_lexicon_decoding(recognizer):
+    img = render_word("stone")
+    assert recognizer(img, decoder="beam", beam_width=8).text == "stone"
+    # a lexicon restricts the answer to its words
+    pred = recognizer(img, lexicon=["stone", "store", "tone"])
+    assert pred.text == "stone" and len(pred.char_boxes) == 5
+    pred = recognizer(img, lexicon=["stove", "glass"])
+    assert pred.text == "stove"
+
+
+def test_return_probs(recognizer):
+    pred = recognizer(render_word("cat"), return_probs=True)
+    assert pred.probabilities.shape == (32, len(recognizer.vocab) + 1)
+    np.testing.assert_allclose(pred.probabilities.sum(-1), 1.0, atol=1e-4)
+
+
+def test_bad_calls(recognizer):
+    with pytest.raises(ValueError, match="empty batch"):
+        recognizer([])
+    with pytest.raises(ValueError, match="decoder"):
+        recognizer(render_word("a1"), decoder="viterbi")
+    with pytest.raises(ImageError, match="dtype"):
+        recognizer(np.zeros((10, 10), np.complex64))
+    with pytest.raises(ValueError, match="lexicon has no usable words"):
+        recognizer(render_word("cat"), lexicon=["ÉÀ"])
+
+
+def test_save_pretrained_roundtrip(recognizer, tmp_path):
+    recognizer.save_pretrained(tmp_path / "saved")
+    names = sorted(p.name for p in (tmp_path / "saved").iterdir())
+    assert {"config.json", "model.onnx", "README.md"} <= set(names)
+    again = Recognizer.from_pretrained(tmp_path / "saved")
+    assert again.config == recognizer.config
+    assert again(render_word("milk")).text == "milk"
+
+
+def test_push_to_hub_uploads_inference_files(recognizer, monkeypatch):
+    from huggingface_hub import HfApi
+
+    calls = {}
+
+    def fake_create_repo(self, repo_id, **kw):
+        calls["create_repo"] = repo_id
+        from huggingface_hub import RepoUrl
+        return RepoUrl(f"https://huggingface.co/{repo_id}")
+
+    def fake_upload_folder(self, *, repo_id, folder_path, **kw):
+        calls["upload"] = (repo_id, sorted(os.listdir(folder_path)))
+        calls["config"] = json.loads(Path(folder_path, "config.json").read_text())
+        return "https://huggingface.co/org/name/commit/abc"
+
+    monkeypatch.setattr(HfApi, "create_repo", fake_create_repo)
+    monkeypatch.setattr(HfApi, "upload_folder", fake_upload_folder)
+    recognizer.push_to_hub("org/name", token="hf_fake")
+    assert calls["create_repo"] == "org/name"
+    repo, files = calls["upload"]
+    assert repo == "org/name" and {"config.json", "model.onnx", "README.md"} <= set(files)
+    assert calls["config"]["vocab"] == recognizer.vocab
+
+
+def _copy_model(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_bad_model_folders(tiny_model_dir, tmp_path):
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        Recognizer.from_pretrained(tmp_path / "nowhere")
+    no_cfg = _copy_model(tiny_model_dir, tmp_path / "no_cfg")
+    (no_cfg / "config.json").unlink()
+    with pytest.raises(ModelNotFoundError, match="config.json"):
+        Recognizer.from_pretrained(no_cfg)
+    no_onnx = _copy_model(tiny_model_dir, tmp_path / "no_onnx")
+    (no_onnx / "model.onnx").unlink()
+    with pytest.raises(ModelNotFoundError, match="model.onnx"):
+        Recognizer.from_pretrained(no_onnx)
+    corrupt = _copy_model(tiny_model_dir, tmp_path / "corrupt")
+    (corrupt / "model.onnx").write_bytes(b"\x08\x01garbage" * 10)
+    with pytest.raises(ModelLoadError, match="could not be loaded"):
+        Recognizer.from_pretrained(corrupt)
+
+
+def test_config_inconsistent_with_graph(tiny_model_dir, tmp_path):
+    d = _copy_model(tiny_model_dir, tmp_path / "vocab")
+    cfg = json.loads((d / "config.json").read_text())
+    cfg["vocab"] = cfg["vocab"][:-1]
+    cfg.pop("blank_index"), cfg.pop("num_classes")
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ConfigError, match=r"vocab has 35 characters.*37 classes.*ONNX output has 37"):
+        Recognizer.from_pretrained(d)
+    d2 = _copy_model(tiny_model_dir, tmp_path / "height")
+    cfg = json.loads((d2 / "config.json").read_text())
+    cfg["height"] = 48
+    (d2 / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ConfigError, match="height is 48 but the ONNX input has 32"):
+        Recognizer.from_pretrained(d2)
+    cfg["height"], cfg["input_name"] = 32, "pixels"
+    (d2 / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ConfigError, match="input_name 'pixels'"):
+        Recognizer.from_pretrained(d2)
+
+
+def _hub_cache(tmp_path: Path, model_dir: Path, repo: str = "org/tiny") -> Path:
+    """A hand-built Hugging Face cache, as hf_hub_download leaves it."""
+    cache = tmp_path / "hub"
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    repo_dir = cache / f"models--{repo.replace('/', '--')}"
+    snap = repo_dir / "snapshots" / sha
+    snap.mkdir(parents=True)
+    for name in ("config.json", "model.onnx"):
+        shutil.copyfile(model_dir / name, snap / name)
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text(sha)
+    return cache
+
+
+def _run_offline(cache: Path, code: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_hub_id_loads_from_cache_offline(tiny_model_dir, tmp_path):
+    cache = _hub_cache(tmp_path, tiny_model_dir)
+    code = ("import sys; from ctc_recognizer import Recognizer; from tests.conftest import render_word; "
+            "r = Recognizer.from_pretrained('org/tiny'); print(r(render_word('glass')).text); "
+            "print('tensorflow' in sys.modules)")
+    out = _run_offline(cache, code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["glass", "False"]  # read through the Hub cache, without TensorFlow
+
+
+def test_hub_id_missing_offline_is_a_clear_error(tiny_model_dir, tmp_path):
+    cache = _hub_cache(tmp_path, tiny_model_dir)
+    code = ("from ctc_recognizer import Recognizer, ModelNotFoundError\n"
+            "try:\n    Recognizer.from_pretrained('org/absent')\n"
+            "except ModelNotFoundError as e:\n    print('ERR', e)\n")
+    out = _run_offline(cache, code)
+    assert out.returncode == 0, out.stderr
+    assert "ERR model 'org/absent'" in out.stdout and "HF_HUB_OFFLINE" in out.stdout
+
+
+def test_session_options(tiny_model_dir):
+    rec = Recognizer.from_pretrained(tiny_model_dir, intra_op_num_threads=1,
+                                     providers=["CPUExecutionProvider"])
+    assert rec.session.get_providers() == ["CPUExecutionProvider"]
+    assert rec(render_word("bell")).text == "bell"

@@ -1,0 +1,281 @@
+"""Trainer: architectures, CTC loss, data sources, export, Hub upload."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ctc_recognizer.charset import ALPHANUMERIC, Charset
+from ctc_recognizer.config import RecognizerConfig
+from ctc_recognizer.errors import UnknownCharacterError
+from tests.conftest import TINY_VOCAB, TINY_WORDS, render_word
+
+tf = pytest.importorskip("tensorflow")
+
+
+def test_seed_architecture_has_reference_parameter_count():
+    from training.model import build_model
+
+    model = build_model("seed", Charset(ALPHANUMERIC).num_classes)
+    assert model.count_params() == 252_799
+    assert model.output_shape == (None, 256, 63)
+    assert not any(type(l).__name__ == "Lambda" for l in model.layers)
+
+
+def test_crnn_reads_columns_left_to_right():
+    from training.model import build_model
+
+    model = build_model("crnn", 90)
+    assert model.output_shape == (None, 32, 90)
+
+
+def test_ctc_loss_matches_tf_dense_and_forward_algorithm():
+    from ctc_recognizer.decoding import ctc_log_likelihood
+    from training.losses import CTCLoss
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(6), size=(3, 12)).astype(np.float32)  # blank = 5
+    labels = np.array([[0, 1, 2, -1], [3, 3, -1, -1], [4, 0, 4, 1]], np.int32)
+    ours = CTCLoss(blank_index=5).call(tf.constant(labels), tf.constant(probs)).numpy()
+    lengths = (labels >= 0).sum(1)
+    ref = tf.nn.ctc_loss(labels=tf.constant(np.where(labels < 0, 0, labels)), logits=tf.math.log(probs),
+                         label_length=tf.constant(lengths), logit_length=tf.fill([3], 12),
+                         logits_time_major=False, blank_index=5).numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-4)
+    for i in range(3):
+        want = -ctc_log_likelihood(probs[i], labels[i][labels[i] >= 0], 5)
+        assert ours[i] == pytest.approx(want, rel=1e-4)
+    # padding is not scored: the same label padded longer gives the same loss
+    padded = np.pad(labels, ((0, 0), (0, 3)), constant_values=-1)
+    np.testing.assert_allclose(CTCLoss(5).call(tf.constant(padded), tf.constant(probs)).numpy(), ours, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- data sources
+def _save(img: np.ndarray, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(img).save(path)
+
+
+def make_labels_folder(root: Path, words) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, w in enumerate(words):
+        _save(render_word(w), root / f"w{i}.png")
+        lines.append(f"w{i}.png\t{w}")
+    (root / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def test_folder_source(tmp_path):
+    from training.data import parse_data_spec
+
+    make_labels_folder(tmp_path / "crops", ["cat", "Dog", "a b"])
+    s = parse_data_spec(f"folder:{tmp_path / 'crops'}")
+    assert s.texts == ["cat", "Dog", "a b"] and s.load(1).shape[2] == 3
+
+
+def test_mjsynth_source(tmp_path):
+    from training.data import mjsynth_label, parse_data_spec, read_mjsynth
+
+    root = tmp_path / "90kDICT32px"
+    words = TINY_WORDS[:20]
+    lines = []
+    for i, w in enumerate(words):
+        rel = f"./{i % 3 + 1}/{i % 2}/{i}_{w}_{1000 + i}.jpg"
+        _save(render_word(w), root / rel[2:])
+        lines.append(f"{rel} {1000 + i}")
+    (root / "annotation_train.txt").write_text("\n".join(lines[:16]) + "\n")
+    (root / "annotation_val.txt").write_text("\n".join(lines[16:]) + "\n")
+    train = parse_data_spec(f"mjsynth:{root}")
+    assert train.texts == words[:16] and len(train) == 16
+    assert read_mjsynth(root, "val").texts == words[16:]
+    assert train.load(0).ndim == 3
+    assert mjsynth_label("./2911/6/77_heretical_35885.jpg") == "heretical"
+    assert mjsynth_label("./1/2/3_foo_bar_9.jpg") == "foo_bar"
+
+
+def test_hf_imagefolder_source(tmp_path):
+    from training.data import parse_data_spec
+
+    root = tmp_path / "hfdata" / "train"
+    rows = ["file_name,text"]
+    for i, w in enumerate(["tree", "moon", "42"]):
+        _save(render_word(w), root / f"{i}.png")
+        rows.append(f"{i}.png,{w}")
+    (root / "metadata.csv").write_text("\n".join(rows) + "\n")
+    s = parse_data_spec(f"hf:{tmp_path / 'hfdata'}:train")
+    assert sorted(s.texts) == ["42", "moon", "tree"]
+    img = s.load(0)
+    assert img.ndim == 3 and img.dtype == np.uint8
+    with pytest.raises(ValueError, match="no column"):
+        parse_data_spec(f"hf:{tmp_path / 'hfdata'}:train", text_column="label")
+
+
+def test_hf_saved_dataset_source(tmp_path):
+    import datasets
+
+    from training.data import parse_data_spec
+
+    ds = datasets.Dataset.from_dict({"image": [Image.fromarray(render_word("sun"))], "label": ["sun"]},
+                                    features=datasets.Features({"image": datasets.Image(), "label": datasets.Value("string")}))
+    ds.save_to_disk(str(tmp_path / "saved"))
+    s = parse_data_spec(f"hf:{tmp_path / 'saved'}", text_column="label")
+    assert s.texts == ["sun"] and s.load(0).shape[2] == 3
+
+
+def test_unknown_characters_error_or_skip(tmp_path, caplog):
+    from training.data import filter_labels, parse_data_spec
+
+    make_labels_folder(tmp_path / "c", ["cat", "naïve", "dog"])
+    s = parse_data_spec(f"folder:{tmp_path / 'c'}")
+    with pytest.raises(UnknownCharacterError, match=r"'naïve'.*w1.png.*'ï'"):
+        filter_labels(s, Charset(ALPHANUMERIC), "error")
+    kept = filter_labels(s, Charset(ALPHANUMERIC), "skip")
+    assert kept.texts == ["cat", "dog"]
+    assert "skipped 1 label(s) with unknown characters" in caplog.text
+
+
+def test_labels_too_long_for_the_model_are_left_out(tmp_path):
+    from training.data import ArraySampleSet, ctc_min_steps, filter_labels
+
+    cs = Charset(ALPHANUMERIC)
+    assert ctc_min_steps(cs.encode("book")) == 5  # a blank is needed between the o's
+    s = ArraySampleSet(np.zeros((2, 32, 128, 3), np.uint8), ["short", "a" * 20], "x")
+    assert filter_labels(s, cs, max_steps=32).texts == ["short"]
+
+
+def test_holdout_split_is_stable(tmp_path):
+    from training.data import holdout_split, parse_data_spec
+
+    make_labels_folder(tmp_path / "c", TINY_WORDS)
+    s = parse_data_spec(f"folder:{tmp_path / 'c'}")
+    a_train, a_val = holdout_split(s, 0.25)
+    b_train, b_val = holdout_split(s, 0.25)
+    assert a_val.texts == b_val.texts and 0 < len(a_val) < len(s)
+    assert set(a_train.texts).isdisjoint(a_val.texts)
+
+
+def test_pipeline_batches_and_pads_labels(tmp_path):
+    from training.data import LABEL_PAD, WeightedSource, make_dataset, parse_data_spec
+
+    make_labels_folder(tmp_path / "c", ["ab", "abcdef", "a"])
+    cfg = RecognizerConfig(vocab=TINY_VOCAB)
+    cs = Charset(TINY_VOCAB)
+    ds = make_dataset([WeightedSource(parse_data_spec(f"folder:{tmp_path / 'c'}"), augment=True)], cfg, cs, 3)
+    images, labels = next(iter(ds))
+    assert images.shape == (3, 32, 128, 3) and images.dtype == tf.float32
+    lens = sorted(int((row != LABEL_PAD).sum()) for row in labels.numpy())
+    assert lens == [1, 2, 6]
+
+
+# ---------------------------------------------------------------- synthetic data
+def test_synthetic_words_are_deterministic_and_fonts_held_out():
+    from training.synth import WordRenderer, discover_fonts
+
+    fonts = discover_fonts()
+    fam = {s: {f.family for f in fonts[s]} for s in fonts}
+    if len(fonts["train"]) > 3:  # with a real font collection the splits are disjoint families
+        assert fam["train"].isdisjoint(fam["test"]) and fam["train"].isdisjoint(fam["val"])
+    r1, r2 = WordRenderer("train", seed=5), WordRenderer("train", seed=5)
+    a, ta = r1.render(17)
+    b, tb = r2.render(17)
+    assert ta == tb and np.array_equal(a, b)
+    c, tc = WordRenderer("train", seed=6).render(17)
+    assert (tc, c.shape) != (ta, a.shape) or not np.array_equal(a, c)
+    texts = [r1.render(i)[1] for i in range(200)]
+    cs = Charset(r1.vocab)
+    assert all(t and not cs.unknown_characters(t) for t in texts)
+    assert any(c.isdigit() for t in texts for c in t) and any(c.isupper() for t in texts for c in t)
+
+
+# ---------------------------------------------------------------- export
+def test_tiny_model_overfits_and_onnx_matches_keras(tiny_model_dir):
+    """A few hundred rendered words: >= 90% training word accuracy, and the exported ONNX
+    graph (through Recognizer) gives the same probabilities and text as Keras."""
+    from ctc_recognizer import Recognizer
+    from training.callbacks import decode_texts
+    from training.export import load_keras
+    from tests.helpers import tiny_dataset
+
+    rec = Recognizer.from_pretrained(tiny_model_dir)
+    images, texts = tiny_dataset(rec.config)
+    model = load_keras(tiny_model_dir / "model.keras")
+    keras_probs = np.asarray(model.predict(images.astype(np.float32), verbose=0))
+    keras_text = decode_texts(keras_probs, rec.charset)
+    preds = rec(list(images), return_probs=True)
+    onnx_probs = np.stack([p.probabilities for p in preds])
+    assert np.abs(onnx_probs - keras_probs).max() < 1e-4
+    assert [p.text for p in preds] == keras_text
+    accuracy = np.mean([p.text == t for p, t in zip(preds, texts)])
+    assert accuracy >= 0.9
+
+
+def test_export_refuses_a_graph_that_differs(tmp_path, monkeypatch):
+    from training import export
+    from training.model import build_model
+
+    cfg = RecognizerConfig(vocab=TINY_VOCAB, architecture="crnn_small")
+    model = build_model("crnn_small", cfg.num_classes)
+    monkeypatch.setattr(export, "onnx_vs_keras", lambda *a, **k: 0.5)
+    with pytest.raises(export.ExportError, match="differs from the Keras model by 0.5"):
+        export.export_model(model, cfg, tmp_path / "out")
+    assert not (tmp_path / "out" / "model.onnx").exists()
+    assert not (tmp_path / "out" / "config.json").exists()
+
+
+def test_int8_quantization_loads_and_reads(tiny_model_dir, tmp_path):
+    import shutil
+
+    from ctc_recognizer import Recognizer
+    from training.export import quantize_int8
+    from tests.helpers import tiny_dataset
+
+    d = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, d)
+    rec = Recognizer.from_pretrained(d)
+    images, texts = tiny_dataset(rec.config)
+    quantize_int8(d, images[:64])
+    q = Recognizer.from_pretrained(d, model_file="model.int8.onnx")
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(d / "model.int8.onnx")).graph.node}
+    assert "QuantizeLinear" in ops
+    acc = np.mean([p.text == t for p, t in zip(q(list(images)), texts)])
+    assert acc >= 0.8
+
+
+# ---------------------------------------------------------------- hub
+def test_push_to_hub_uploads_model_and_card(tiny_model_dir, monkeypatch):
+    import yaml
+    from huggingface_hub import HfApi
+
+    from training.hub import push
+
+    seen = {}
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: seen.setdefault("repo", (repo_id, kw)))
+
+    def upload_folder(self, *, repo_id, folder_path, **kw):
+        seen["files"] = sorted(os.listdir(folder_path))
+        seen["card"] = Path(folder_path, "README.md").read_text()
+        return "https://huggingface.co/org/tiny/commit/1"
+
+    monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
+    cfg = RecognizerConfig.load(tiny_model_dir)
+    cfg.metrics = {"validation": {"synthetic": {"count": 10, "word_accuracy": 0.9, "word_accuracy_ci": 0.95,
+                                                "cer": 0.02, "wer": 0.1}}}
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(tiny_model_dir, d, dirs_exist_ok=True)
+        cfg.save(d)
+        push(d, "org/tiny", private=True, token="hf_fake")
+    assert seen["repo"][0] == "org/tiny" and seen["repo"][1]["private"] is True
+    assert {"config.json", "model.onnx", "model.keras", "README.md"} <= set(seen["files"])
+    meta = yaml.safe_load(seen["card"].split("---")[1])
+    assert meta["library_name"] == "ctc-recognizer" and meta["pipeline_tag"] == "image-to-text"
+    metrics = meta["model-index"][0]["results"][0]["metrics"]
+    assert {"type": "cer", "name": "CER", "value": 0.02} in metrics
