@@ -20,7 +20,7 @@ def tiny_dataset(config, words=TINY_WORDS, variants=(22, 28, 34)):
     return np.stack(images), texts
 
 
-def train_tiny_model(out: Path, arch: str = "crnn_small", epochs: int = 100, vocab: str = TINY_VOCAB):
+def train_tiny_model(out: Path, arch: str = "crnn_small", epochs: int = 70, vocab: str = TINY_VOCAB):
     """Fit a small model on clean rendered words until it reads them; export to ``out``.
     Returns (keras model, config, images, texts)."""
     import keras
@@ -38,7 +38,8 @@ def train_tiny_model(out: Path, arch: str = "crnn_small", epochs: int = 100, voc
     images, texts = tiny_dataset(config)
     labels = tf.ragged.constant([charset.encode(t) for t in texts]).to_tensor(default_value=-1)
     model = build_model(arch, charset.num_classes)
-    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([6 * epochs // 10 * 8], [1e-2, 1e-3])
+    steps = -(-len(images) // 16)
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([(epochs - 15) * steps], [1e-2, 1e-3])
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=CTCLoss(charset.blank_index), jit_compile=False)
     model.fit(images.astype(np.float32), labels.numpy(), batch_size=16, epochs=epochs, verbose=0, shuffle=True)
     export_model(model, config, out, sample_batch=images[:8].astype(np.float32))

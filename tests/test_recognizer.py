@@ -149,7 +149,7 @@ def test_config_inconsistent_with_graph(tiny_model_dir, tmp_path):
     cfg["vocab"] = cfg["vocab"][:-1]
     cfg.pop("blank_index"), cfg.pop("num_classes")
     (d / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(ConfigError, match=r"vocab has 35 characters.*37 classes.*ONNX output has 37"):
+    with pytest.raises(ConfigError, match=r"vocab has 35 characters.*36 classes.*ONNX output has 37"):
         Recognizer.from_pretrained(d)
     d2 = _copy_model(tiny_model_dir, tmp_path / "height")
     cfg = json.loads((d2 / "config.json").read_text())

@@ -385,7 +385,8 @@ def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, ch
                 img = fit_to_model(_validate_array(img), config)[0]
             return img, encoded[i]
 
-        ds = tf.data.Dataset.range(len(samples)).repeat().shuffle(min(len(samples), 20_000), seed=seed + k)
+        ds = tf.data.Dataset.range(len(samples)).shuffle(min(len(samples), 50_000), seed=seed + k,
+                                                        reshuffle_each_iteration=True).repeat()
         ds = ds.map(lambda i: tf.numpy_function(load, [i], (tf.uint8, tf.int32), stateful=False),
                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
         datasets.append(ds)

@@ -109,7 +109,7 @@ def build_crnn_small(num_classes: int, height: int = 32, width: int = 128, chann
     """A tiny CRNN for tests and quick experiments (same layout as ``crnn``, narrower, and
     batch-norm statistics that follow short trainings quickly)."""
     return build_crnn(num_classes, height, width, channels, dropout,
-                      filters=(16, 24, 32, 48), lstm_units=48, lstm_layers=1, bn_momentum=0.8)
+                      filters=(24, 32, 48, 64), lstm_units=64, lstm_layers=1, bn_momentum=0.8)
 
 
 #: name -> (builder, time_columns): ``time_columns`` as in RecognizerConfig (None = steps are columns).
