@@ -145,6 +145,13 @@ class RecognizerConfig:
         return cls.from_dict(data, source=str(path))
 
 
+def default_file_mode() -> int:
+    """Mode of a newly created regular file under the current umask (mkstemp uses 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
     so that readers never see a half-written file and a crash never destroys the old one."""
@@ -156,6 +163,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

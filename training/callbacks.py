@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from ctc_recognizer.charset import Charset
-from ctc_recognizer.config import atomic_write_text
+from ctc_recognizer.config import atomic_write_text, default_file_mode
 from ctc_recognizer.decoding import greedy_decode
 from ctc_recognizer.metrics import compute_metrics
 
@@ -65,6 +65,7 @@ def atomic_save_model(model: keras.Model, path: str | os.PathLike) -> None:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

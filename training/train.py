@@ -245,6 +245,7 @@ def train(args) -> Path:
                               time_columns=time_columns(args.arch, args.width))
     used = {k: v for k, v in vars(args).items()}
     atomic_write_text(out / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
+    config.save(out)  # lets `python -m training.export runs/x/best.keras` find vocab and geometry
 
     with strategy.scope():
         if init_model is not None:
