@@ -1,0 +1,223 @@
+"""Compare the project's models with the OCR engines a user would pick instead, on the same
+word crops, in one run.
+
+    python bench/compare.py [--synthetic 1000] [--real-holdout] [--folder DIR ...] [--engines ...]
+                            [--markdown-out bench/results.md] [--json-out bench/results.json]
+
+Engines: ``default`` (bundled fp32 ONNX), ``default-int8`` (model.int8.onnx if bundled),
+``keras`` (the bundled model.keras through TensorFlow), ``seed`` / ``seed-*`` (any model folder
+given with ``--model NAME=DIR``), ``tesseract`` (Tesseract 5, ``--psm 8`` single word, one
+process per image), ``rapidocr`` (RapidOCR's PP-OCRv4 recognizer from ``rapidocr-onnxruntime``).
+
+Data: ``--synthetic N`` words rendered at their natural size in font families never trained
+on (``training.synth`` test split); ``--folder DIR`` any folder with ``labels.tsv``;
+``--real-holdout`` the fixed 10% of the project's real crops (../shared/data) that training
+holds out. For every (engine, data) pair it prints word accuracy, case-insensitive word
+accuracy, CER, and words/s at batch 1 and batch 64 (preprocessing + inference + decoding,
+images already in memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from ctc_recognizer import Recognizer, compute_metrics  # noqa: E402
+from ctc_recognizer.preprocessing import read_image  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+REAL_SOURCES = ["real-train/ic15-train", "iiit5k-train", "real-train/ic03-train-filtered"]
+
+
+# ------------------------------------------------------------------ engines
+class OnnxEngine:
+    def __init__(self, model_dir, model_file=None):
+        self.rec = Recognizer.from_pretrained(model_dir, model_file=model_file)
+
+    def read(self, images, batch_size):
+        return [p.text for p in self.rec(images, batch_size=batch_size)]
+
+
+class KerasEngine:
+    def __init__(self, model_dir):
+        from training.evaluate import KerasRecognizer
+
+        rec = Recognizer.from_pretrained(model_dir)
+        self.k = KerasRecognizer(Path(rec.model_dir) / "model.keras", rec.config)
+
+    def read(self, images, batch_size):
+        out = []
+        for i in range(0, len(images), batch_size):
+            out += [p.text for p in self.k(images[i:i + batch_size], batch_size=batch_size)]
+        return out
+
+
+class TesseractEngine:
+    """Tesseract 5 in single-word mode (``--psm 8``); one process per image, as users call it."""
+
+    def __init__(self):
+        if not shutil.which("tesseract"):
+            raise RuntimeError("tesseract is not installed (apt-get install tesseract-ocr)")
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench_tess_"))
+
+    def read(self, images, batch_size):
+        import cv2
+
+        out = []
+        for img in images:
+            path = self.tmp / "w.png"
+            cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+            res = subprocess.run(["tesseract", str(path), "stdout", "--psm", "8", "-l", "eng"],
+                                 capture_output=True, text=True)
+            out.append(res.stdout.strip())
+        return out
+
+
+class RapidOCREngine:
+    """RapidOCR's PP-OCRv4 recognizer only (no detection, no angle classifier)."""
+
+    def __init__(self):
+        from rapidocr_onnxruntime import RapidOCR
+
+        self.engine = RapidOCR()
+
+    def read(self, images, batch_size):
+        import cv2
+
+        rec = self.engine.text_rec
+        rec.rec_batch_num = batch_size
+        bgr = [cv2.cvtColor(img, cv2.COLOR_RGB2BGR) for img in images]
+        out = []
+        for i in range(0, len(bgr), batch_size):
+            results, _ = rec(bgr[i:i + batch_size])
+            out += [t.strip() for t, _ in results]
+        return out
+
+
+# ------------------------------------------------------------------ data
+def synthetic_set(n: int, seed: int = 2024):
+    from training.synth import WordRenderer
+
+    vocab = Recognizer.from_pretrained().config.vocab
+    r = WordRenderer("test", seed=seed, vocab=vocab)
+    samples = [r.render(i) for i in range(n)]
+    return [s[0] for s in samples], [s[1] for s in samples]
+
+
+def folder_set(folder: Path, limit: int | None = None):
+    from ctc_recognizer.evaluation import read_labels
+
+    paths, texts = read_labels(folder)
+    if limit:
+        paths, texts = paths[:limit], texts[:limit]
+    return [np.ascontiguousarray(read_image(p)[..., :3]) for p in paths], texts
+
+
+def real_holdout_set(vocab: str):
+    """The 10% of each real source that training holds out (same hash split as training.data)."""
+    from ctc_recognizer.charset import Charset
+    from training.data import filter_labels, holdout_split, read_labels_tsv
+
+    cs = Charset(vocab)
+    images, texts = [], []
+    for src in REAL_SOURCES:
+        folder = SHARED / src
+        if not (folder / "labels.tsv").is_file():
+            continue
+        s = filter_labels(read_labels_tsv(folder), cs, "skip", max_steps=32)
+        _, val = holdout_split(s, 0.1)
+        for i in range(len(val)):
+            img = val.load(i)
+            images.append(np.ascontiguousarray(img if img.ndim == 3 else np.repeat(img[..., None], 3, 2)))
+            texts.append(val.texts[i])
+    return images, texts
+
+
+def timed(engine, images, batch_size, max_images=None):
+    subset = images[:max_images] if max_images else images
+    engine.read(subset[:min(len(subset), batch_size)], batch_size)  # warm-up
+    t = time.perf_counter()
+    preds = engine.read(subset, batch_size)
+    return preds, len(subset) / (time.perf_counter() - t)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--synthetic", type=int, default=1000, help="held-out-font synthetic words (0: none)")
+    p.add_argument("--real-holdout", action="store_true", help="also the held-out real crops of ../shared/data")
+    p.add_argument("--folder", nargs="*", default=[], help="extra labels.tsv folders")
+    p.add_argument("--model", nargs="*", default=[], help="extra ONNX model folders as NAME=DIR (e.g. seed=runs/seed/model)")
+    p.add_argument("--engines", nargs="*", default=["default", "default-int8", "keras", "tesseract", "rapidocr"])
+    p.add_argument("--batch1-images", type=int, default=300, help="images timed at batch 1 (speed only)")
+    p.add_argument("--markdown-out")
+    p.add_argument("--json-out")
+    args = p.parse_args(argv)
+
+    default_dir = Recognizer.from_pretrained().model_dir
+    builders = {
+        "default": lambda: OnnxEngine(default_dir),
+        "default-int8": lambda: OnnxEngine(default_dir, "model.int8.onnx"),
+        "keras": lambda: KerasEngine(default_dir),
+        "tesseract": TesseractEngine,
+        "rapidocr": RapidOCREngine,
+    }
+    names = list(args.engines)
+    for spec in args.model:
+        name, _, d = spec.partition("=")
+        builders[name] = (lambda d=d: OnnxEngine(d))
+        names.append(name)
+
+    datasets = {}
+    if args.synthetic:
+        datasets[f"synthetic held-out fonts ({args.synthetic})"] = synthetic_set(args.synthetic)
+    if args.real_holdout:
+        imgs, txt = real_holdout_set(Recognizer.from_pretrained().config.vocab)
+        datasets[f"real held-out crops ({len(imgs)})"] = (imgs, txt)
+    for f in args.folder:
+        imgs, txt = folder_set(Path(f))
+        datasets[f"{Path(f).name} ({len(imgs)})"] = (imgs, txt)
+
+    rows = []
+    for name in names:
+        try:
+            engine = builders[name]()
+        except Exception as exc:  # noqa: BLE001 - a missing engine is reported, not fatal
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        for dname, (images, refs) in datasets.items():
+            preds, wps64 = timed(engine, images, 64)
+            _, wps1 = timed(engine, images, 1, args.batch1_images)
+            m = compute_metrics(preds, refs)
+            rows.append({"engine": name, "data": dname, "word_accuracy": m.word_accuracy,
+                         "word_accuracy_ci": m.word_accuracy_ci, "cer": m.cer,
+                         "words_per_s_batch1": wps1, "words_per_s_batch64": wps64})
+            print(json.dumps(rows[-1]), flush=True)
+
+    lines = ["| data | engine | word acc. | word acc. (no case) | CER | words/s batch 1 | words/s batch 64 |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['data']} | {r['engine']} | {r['word_accuracy']:.2%} | {r['word_accuracy_ci']:.2%} | "
+                     f"{r['cer']:.2%} | {r['words_per_s_batch1']:.0f} | {r['words_per_s_batch64']:.0f} |")
+    table = "\n".join(lines)
+    print("\n" + table)
+    if args.markdown_out:
+        Path(args.markdown_out).write_text(table + "\n", encoding="utf-8")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

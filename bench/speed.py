@@ -1,0 +1,87 @@
+"""ONNX Runtime speed of architectures, side by side in one run (random weights: speed does
+not depend on them), plus any exported model folders.
+
+    python bench/speed.py [--archs crnn seed] [--model default=ctc_recognizer/models/default ...]
+
+Prints words/s at batch 64 and the median latency at batch 1 (model call only, inputs already
+preprocessed), and each entry's speed relative to ``seed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def measure(session, input_name, shape, seconds: float = 3.0) -> tuple[float, float]:
+    rng = np.random.default_rng(0)
+    x64 = (rng.random((64, *shape)) * 255).astype(np.float32)
+    for _ in range(3):
+        session.run(None, {input_name: x64})
+    n, t = 0, time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        session.run(None, {input_name: x64})
+        n += 1
+    wps = 64 * n / (time.perf_counter() - t)
+    x1 = x64[:1]
+    lat = []
+    t = time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        s = time.perf_counter()
+        session.run(None, {input_name: x1})
+        lat.append(time.perf_counter() - s)
+    return wps, float(np.median(lat) * 1000)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--archs", nargs="*", default=["seed", "crnn"])
+    p.add_argument("--model", nargs="*", default=[], help="NAME=DIR[:FILE] exported model folders")
+    p.add_argument("--vocab", default="default")
+    p.add_argument("--seconds", type=float, default=3.0)
+    args = p.parse_args(argv)
+    import onnxruntime as ort
+
+    results = []
+    if args.archs:
+        from ctc_recognizer.charset import Charset
+        from ctc_recognizer.config import RecognizerConfig
+        from training.export import keras_to_onnx_bytes
+        from training.model import build_model
+        from training.train import resolve_vocab
+
+        vocab = resolve_vocab(args.vocab)
+        for arch in args.archs:
+            cfg = RecognizerConfig(vocab=vocab, architecture=arch)
+            model = build_model(arch, Charset(vocab).num_classes)
+            onnx_bytes, _ = keras_to_onnx_bytes(model, cfg)
+            sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+            results.append((f"{arch} (arch, {model.count_params():,} params)",
+                            *measure(sess, "input", (32, 128, 3), args.seconds)))
+    for spec in args.model:
+        name, _, rest = spec.partition("=")
+        folder, _, file = rest.partition(":")
+        from ctc_recognizer import Recognizer
+
+        rec = Recognizer.from_pretrained(folder, model_file=file or None)
+        c = rec.config
+        results.append((name, *measure(rec.session, c.input_name, (c.height, c.width, c.channels), args.seconds)))
+    seed = next((r[1] for r in results if r[0].startswith("seed")), None)
+    print(f"{'model':42s} {'words/s b64':>12s} {'ms b1 (median)':>15s} {'x seed':>7s}")
+    for name, wps, ms in results:
+        rel = f"{wps / seed:.2f}" if seed else "-"
+        print(f"{name:42s} {wps:12.0f} {ms:15.2f} {rel:>7s}")
+
+
+if __name__ == "__main__":
+    main()

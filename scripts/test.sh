@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and run the default test suite (the README's test command).
+#   scripts/test.sh [extra pytest args]      e.g. scripts/test.sh -m ""   to include slow tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }; then
+  if ! fc-list 2>/dev/null | grep -qi dejavu || [ ! -f /usr/share/dict/words ]; then
+    scripts/install_system_deps.sh --minimal
+  fi
+fi
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -r requirements-train.txt -e .
+export CUDA_VISIBLE_DEVICES="" TF_CPP_MIN_LOG_LEVEL=2
+if [ "$#" -eq 0 ]; then set -- -m "not slow"; fi
+exec .venv/bin/python -m pytest -q "$@"
