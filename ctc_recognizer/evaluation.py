@@ -25,6 +25,8 @@ def read_labels(folder: str | Path) -> tuple[list[Path], list[str]]:
         name, sep, text = line.partition("\t")
         if not sep:
             raise ValueError(f"{tsv}:{n}: expected 'filename<TAB>text', got {line!r}")
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{tsv}:{n}: image {name!r} does not exist")
         paths.append(folder / name)
         texts.append(text)
     if not paths:

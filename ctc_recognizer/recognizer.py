@@ -181,6 +181,10 @@ class Recognizer(
         if pretrained_model_name_or_path is None:
             pretrained_model_name_or_path = DEFAULT_MODEL_DIR
         model_id = str(pretrained_model_name_or_path)
+        if os.path.isfile(model_id):
+            raise ModelNotFoundError(
+                f"{model_id!r} is a file; pass the model folder that holds config.json and the ONNX file"
+            )
         if not os.path.isdir(model_id) and (
             os.path.isabs(model_id) or model_id.startswith((".", "~")) or os.path.exists(model_id)
         ):

@@ -129,6 +129,8 @@ def _copy_model(src: Path, dst: Path) -> Path:
 def test_bad_model_folders(tiny_model_dir, tmp_path):
     with pytest.raises(ModelNotFoundError, match="does not exist"):
         Recognizer.from_pretrained(tmp_path / "nowhere")
+    with pytest.raises(ModelNotFoundError, match="is a file"):
+        Recognizer.from_pretrained(tiny_model_dir / "model.onnx")
     no_cfg = _copy_model(tiny_model_dir, tmp_path / "no_cfg")
     (no_cfg / "config.json").unlink()
     with pytest.raises(ModelNotFoundError, match="config.json"):

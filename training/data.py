@@ -31,6 +31,7 @@ import numpy as np
 from ctc_recognizer.charset import Charset
 from ctc_recognizer.config import RecognizerConfig, atomic_write_bytes
 from ctc_recognizer.errors import UnknownCharacterError
+from ctc_recognizer.evaluation import read_labels
 from ctc_recognizer.preprocessing import _validate_array, fit_to_model, pil_to_array, read_image
 
 logger = logging.getLogger(__name__)
@@ -114,25 +115,9 @@ class HFSampleSet(SampleSet):
 
 # ---------------------------------------------------------------------------- readers
 def read_labels_tsv(folder: str | os.PathLike) -> FileSampleSet:
-    folder = Path(folder)
-    tsv = folder / "labels.tsv"
-    if not tsv.is_file():
-        raise FileNotFoundError(f"no labels.tsv in {folder} (expected 'filename<TAB>text' lines)")
-    paths, texts = [], []
-    for n, line in enumerate(tsv.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        if "\t" not in line:
-            raise ValueError(f"{tsv}:{n}: expected 'filename<TAB>text', got {line!r}")
-        name, text = line.split("\t", 1)
-        path = folder / name
-        if not path.is_file():
-            raise FileNotFoundError(f"{tsv}:{n}: image {name!r} does not exist")
-        paths.append(path)
-        texts.append(text)
-    if not paths:
-        raise ValueError(f"{tsv} lists no images")
-    return FileSampleSet(paths, texts, name=folder.name)
+    """Images listed in ``folder/labels.tsv`` (``filename<TAB>text``)."""
+    paths, texts = read_labels(folder)
+    return FileSampleSet(paths, texts, name=Path(folder).name)
 
 
 def mjsynth_label(relpath: str) -> str:
