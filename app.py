@@ -74,11 +74,20 @@ def draw_boxes(image: np.ndarray, pred: Prediction, height: int = 120) -> np.nda
     draw = ImageDraw.Draw(canvas)
     font = _font(18)
     sx = width / pred.image_size[1]
-    for i, (ch, (x0, x1), conf) in enumerate(zip(pred.text, pred.char_boxes, pred.char_confidences)):
+    centers = [(x0 + x1) / 2 * sx for x0, x1 in pred.char_boxes]
+    overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    shade = ImageDraw.Draw(overlay)
+    for i, (ch, (x0, x1)) in enumerate(zip(pred.text, pred.char_boxes)):
         color = BOX_COLORS[i % len(BOX_COLORS)]
-        a, b = x0 * sx, max(x0 * sx + 2, x1 * sx - 1)
-        draw.rectangle([a, 29, b, height + 26], outline=color, width=2)
-        draw.text(((a + b) / 2, 14), ch if ch != " " else "␣", fill=color, font=font, anchor="mm")
+        # the cell between the midpoints to the neighbours' emission points...
+        half = (centers[i + 1] - centers[i]) / 2 if i + 1 < len(centers) else None
+        left = (centers[i - 1] + centers[i]) / 2 if i else centers[i] - (half or 8)
+        right = centers[i] + half if half is not None else centers[i] + (centers[i] - left)
+        draw.rectangle([max(0, left), 29, min(width - 1, right), height + 26], outline=color, width=2)
+        draw.text((centers[i], 14), ch if ch != " " else "␣", fill=color, font=font, anchor="mm")
+        # ...and, shaded, the time steps at which the model emitted the character
+        shade.rectangle([x0 * sx, 29, max(x0 * sx + 2, x1 * sx), height + 26], fill=(*color, 70))
+    canvas = Image.alpha_composite(canvas.convert("RGBA"), overlay).convert("RGB")
     return np.asarray(canvas)
 
 
@@ -182,7 +191,8 @@ def build_demo() -> gr.Blocks:
                     confidence = gr.Number(label="Confidence", interactive=False)
                     chars = gr.HighlightedText(label="Characters by confidence",
                                                color_map={"≥ 90%": "green", "60-90%": "orange", "< 60%": "red"})
-            boxes = gr.Image(label="Where each character sits", interactive=False)
+            boxes = gr.Image(label="Where each character sits (shaded: the time steps it was emitted at)",
+                             interactive=False)
             chart = gr.Image(label="Per-time-step probability of a character (grey: blank wins)",
                              interactive=False)
             examples = example_images()
