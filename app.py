@@ -18,6 +18,11 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ctc_recognizer import Prediction, Recognizer, RecognizerError
+from ctc_recognizer.preprocessing import MAX_IMAGE_PIXELS
+
+# Gradio decodes uploads with Pillow before our code runs: make Pillow refuse what we refuse
+# (it raises above twice this), so a huge upload is a message, not a gigabyte of memory.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_DIR = HERE / "examples"
@@ -223,4 +228,4 @@ def build_demo() -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
-    demo.launch(css=CSS)
+    demo.launch(css=CSS, show_error=True)

@@ -26,7 +26,8 @@ def client():
     import app
 
     port = free_port()
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                    show_error=True)
     try:
         yield Client(f"http://127.0.0.1:{port}/", verbose=False)
     finally:
@@ -115,3 +116,15 @@ def test_twenty_concurrent_clients(client, words):
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(call, jobs))
     assert all(want == got for want, got in results)
+
+
+def test_ui_image_input_refuses_huge_and_non_images(client, tmp_path, words):
+    huge = tmp_path / "huge.png"
+    Image.new("1", (20000, 20000)).save(huge)
+    with pytest.raises(Exception, match="exceeds limit|MP limit"):
+        client.predict(handle_file(str(huge)), "greedy", 10, "", "default (bundled)", api_name="/analyze")
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(Exception, match="cannot identify image file|not a readable image"):
+        client.predict(handle_file(str(bad)), "greedy", 10, "", "default (bundled)", api_name="/analyze")
+    assert client.predict(handle_file(words["2025"]), api_name="/predict")[0] == "2025"
