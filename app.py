@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ctc_recognizer import Prediction, Recognizer, RecognizerError
-from ctc_recognizer.preprocessing import MAX_IMAGE_PIXELS
+from ctc_recognizer.preprocessing import MAX_IMAGE_PIXELS, read_image, to_rgb_uint8
 
 # Gradio decodes uploads with Pillow before our code runs: make Pillow refuse what we refuse
 # (it raises above twice this), so a huge upload is a message, not a gigabyte of memory.
@@ -124,12 +124,7 @@ def analyze(image, decoder, beam_width, lexicon_text, model_id):
     pred = _read(rec, image, decoder, beam_width, _lexicon(lexicon_text), return_probs=True)
     chars = [(ch, "≥ 90%" if c >= 0.9 else "60-90%" if c >= 0.6 else "< 60%")
              for ch, c in zip(pred.text, pred.char_confidences)]
-    image_arr = rec_image = image if isinstance(image, np.ndarray) else None
-    if rec_image is None:
-        from ctc_recognizer.preprocessing import read_image
-
-        image_arr = read_image(image)
-    boxes = draw_boxes(image_arr, pred)
+    boxes = draw_boxes(to_rgb_uint8(read_image(image)), pred)
     chart = draw_probabilities(pred, rec.charset.blank_index, rec.vocab)
     text = pred.text if pred.text else "(no text found)"
     return text, round(pred.confidence, 4), chars, boxes, chart
@@ -186,7 +181,8 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Read one image"):
             with gr.Row():
                 with gr.Column():
-                    image = gr.Image(type="numpy", sources=["upload", "clipboard", "webcam"],
+                    # PIL with image_mode=None: transparency and 16-bit reach our preprocessing intact
+                    image = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard", "webcam"],
                                      label="Word image")
                     lexicon = gr.Textbox(label="Lexicon (optional): allowed words, separated by spaces or commas",
                                          lines=2)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from ctc_recognizer import Recognizer, compute_metrics  # noqa: E402
-from ctc_recognizer.preprocessing import read_image  # noqa: E402
+from ctc_recognizer.preprocessing import read_image, to_rgb_uint8  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 REAL_SOURCES = ["real-train/ic15-train", "iiit5k-train", "real-train/ic03-train-filtered"]
@@ -123,7 +123,7 @@ def folder_set(folder: Path, limit: int | None = None):
     paths, texts = read_labels(folder)
     if limit:
         paths, texts = paths[:limit], texts[:limit]
-    return [np.ascontiguousarray(read_image(p)[..., :3]) for p in paths], texts
+    return [to_rgb_uint8(read_image(p)) for p in paths], texts
 
 
 def real_holdout_set(vocab: str):
@@ -140,8 +140,7 @@ def real_holdout_set(vocab: str):
         s = filter_labels(read_labels_tsv(folder), cs, "skip", max_steps=32)
         _, val = holdout_split(s, 0.1)
         for i in range(len(val)):
-            img = val.load(i)
-            images.append(np.ascontiguousarray(img if img.ndim == 3 else np.repeat(img[..., None], 3, 2)))
+            images.append(to_rgb_uint8(val.load(i)))
             texts.append(val.texts[i])
     return images, texts
 

@@ -93,6 +93,7 @@ def decode_image(data: bytes, what: str = "image") -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 fmt, (width, height) = probe.format, probe.size
+                orientation = probe.getexif().get(274, 1) if fmt in ("JPEG", "MPO", "TIFF", "WEBP", "PNG") else 1
     except Image.DecompressionBombError as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too many pixels"
@@ -103,7 +104,7 @@ def decode_image(data: bytes, what: str = "image") -> np.ndarray:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{what} is not a readable image ({len(data)} bytes; {exc})") from None
     _check_size(width, height, what)
-    if _looks_truncated(data, fmt):
+    if _looks_truncated(data, fmt) and not _decodes_completely(data):
         raise ImageError(f"{what} is a truncated {fmt} file (the end of the image data is missing)")
     array = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None:  # a format OpenCV lacks (e.g. GIF): let Pillow decode it
@@ -117,7 +118,36 @@ def decode_image(data: bytes, what: str = "image") -> np.ndarray:
         array = cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
     elif array.ndim == 3 and array.shape[2] == 4:
         array = cv2.cvtColor(array, cv2.COLOR_BGRA2RGBA)
-    return array
+    return apply_exif_orientation(array, orientation)
+
+
+_EXIF_TRANSFORMS = {  # EXIF Orientation -> the transform that displays the image upright
+    2: lambda a: a[:, ::-1],                          # mirror
+    3: lambda a: a[::-1, ::-1],                       # rotate 180
+    4: lambda a: a[::-1],                             # flip
+    5: lambda a: np.swapaxes(a, 0, 1),                # transpose
+    6: lambda a: np.rot90(a, k=-1),                   # rotate 90 clockwise
+    7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],    # transverse
+    8: lambda a: np.rot90(a, k=1),                    # rotate 90 counter-clockwise
+}
+
+
+def apply_exif_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a decoded array the way its EXIF Orientation tag (1-8) says it is displayed."""
+    transform = _EXIF_TRANSFORMS.get(orientation)
+    return np.ascontiguousarray(transform(array)) if transform else array
+
+
+def _decodes_completely(data: bytes) -> bool:
+    """Full Pillow decode, for files whose end does not look like an image end (trailing data)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+        return True
+    except (OSError, SyntaxError, ValueError):
+        return False
 
 
 def pil_to_array(img: Any) -> np.ndarray:
@@ -235,6 +265,14 @@ def border_value(image: np.ndarray) -> np.ndarray:
         [image[0], image[-1], image[:, 0], image[:, -1]], axis=0
     ).reshape(-1, image.shape[2])
     return np.median(border, axis=0).astype(np.uint8)
+
+
+def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """A validated array of any supported dtype/layout -> (H, W, 3) uint8 RGB, at full size
+    (alpha composited on white, 16-bit and float scaled), as inference sees it."""
+    image = _validate_array(image)
+    scale = _value_scale(image)
+    return _to_channels(image.astype(np.float32) * scale, 3)
 
 
 def fit_to_model(image: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarray, int]:

@@ -7,6 +7,7 @@ x-positions in the original image.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -180,7 +181,7 @@ class Recognizer(
         """
         if pretrained_model_name_or_path is None:
             pretrained_model_name_or_path = DEFAULT_MODEL_DIR
-        model_id = str(pretrained_model_name_or_path)
+        model_id = os.path.expanduser(str(pretrained_model_name_or_path))
         if os.path.isfile(model_id):
             raise ModelNotFoundError(
                 f"{model_id!r} is a file; pass the model folder that holds config.json and the ONNX file"
@@ -189,8 +190,13 @@ class Recognizer(
             os.path.isabs(model_id) or model_id.startswith((".", "~")) or os.path.exists(model_id)
         ):
             raise ModelNotFoundError(f"model folder {model_id!r} does not exist")
+        hub_args = {k: kwargs.pop(k, None) for k in ("revision", "cache_dir", "token")}
+        hub_args["force_download"] = kwargs.pop("force_download", False)
+        hub_args["local_files_only"] = kwargs.pop("local_files_only", False)
         try:
-            return super().from_pretrained(model_id, **kwargs)
+            # Not ModelHubMixin.from_pretrained: it parses config.json itself, with raw JSON
+            # errors; _from_pretrained reads and checks it through RecognizerConfig.
+            return cls._from_pretrained(model_id=model_id, **hub_args, **kwargs)
         except (HfHubHTTPError, LocalEntryNotFoundError, EntryNotFoundError, OfflineModeIsEnabled,
                 HFValidationError) as exc:
             raise _hub_error(model_id, exc) from None
@@ -222,7 +228,8 @@ class Recognizer(
     def _save_pretrained(self, save_directory: Path) -> None:
         """Write the inference files: config.json, the ONNX model and the model card."""
         save_directory = Path(save_directory)
-        self.config.save(save_directory)
+        # the config must name the ONNX file actually saved (e.g. model.int8.onnx)
+        dataclasses.replace(self.config, onnx_file=self.model_file).save(save_directory)
         atomic_write_bytes(save_directory / self.model_file, self.onnx_path.read_bytes())
         card = self.model_dir / MODEL_CARD_NAME
         if card.is_file() and card.resolve() != (save_directory / MODEL_CARD_NAME).resolve():

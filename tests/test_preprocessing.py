@@ -158,3 +158,26 @@ def test_bad_arrays(array, message):
 def test_unsupported_type():
     with pytest.raises(ImageError, match="unsupported image type"):
         preprocess(12345, CFG)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied(orientation):
+    from PIL import ImageOps
+
+    img = np.zeros((20, 60, 3), np.uint8)
+    img[:5, :10] = 255
+    exif = Image.Exif()
+    exif[274] = orientation
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", exif=exif, quality=100)
+    want = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buf.getvalue()))))
+    got = read_image(buf.getvalue())
+    assert got.shape == want.shape and np.abs(got.astype(int) - want).max() <= 1
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_trailing_data_after_the_image_is_not_truncation(fmt):
+    buf = io.BytesIO()
+    Image.fromarray(render_word("abc")).save(buf, format=fmt)
+    data = buf.getvalue() + b"\x00TRAILER" * 40  # e.g. a phone's motion-photo trailer
+    assert preprocess(data, CFG).image.shape == (32, 128, 3)

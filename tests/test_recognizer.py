@@ -145,6 +145,23 @@ def test_bad_model_folders(tiny_model_dir, tmp_path):
         Recognizer.from_pretrained(corrupt)
 
 
+def test_malformed_config_json_is_a_config_error(tiny_model_dir, tmp_path):
+    for i, content in enumerate(["{not json", "[1, 2]"]):
+        d = _copy_model(tiny_model_dir, tmp_path / f"bad{i}")
+        (d / "config.json").write_text(content)
+        with pytest.raises(ConfigError, match="config.json"):
+            Recognizer.from_pretrained(d)
+
+
+def test_save_pretrained_of_a_quantized_model_names_its_file(tiny_model_dir, tmp_path):
+    d = _copy_model(tiny_model_dir, tmp_path / "q")
+    shutil.copyfile(d / "model.onnx", d / "model.int8.onnx")
+    rec = Recognizer.from_pretrained(d, model_file="model.int8.onnx")
+    rec.save_pretrained(tmp_path / "saved")
+    assert json.loads((tmp_path / "saved" / "config.json").read_text())["onnx_file"] == "model.int8.onnx"
+    assert Recognizer.from_pretrained(tmp_path / "saved")(render_word("moon")).text == "moon"
+
+
 def test_config_inconsistent_with_graph(tiny_model_dir, tmp_path):
     d = _copy_model(tiny_model_dir, tmp_path / "vocab")
     cfg = json.loads((d / "config.json").read_text())

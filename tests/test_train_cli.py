@@ -42,7 +42,7 @@ def base_args(crops: Path, out: Path, epochs: int = 3) -> list[str]:
 
 def test_train_from_config_file_exports_a_loadable_model(crops, tmp_path):
     cfg = tmp_path / "train.yaml"
-    cfg.write_text(f"arch: crnn_small\nvocab: lower\ndata: ['folder:{crops}']\nholdout: 0.2\nepochs: 2\n"
+    cfg.write_text(f"arch: crnn_small\nvocab: lower\ndata: folder:{crops}\nholdout: 0.2\nepochs: 2\n"
                    "steps_per_epoch: 8\nbatch_size: 8\nlr: 0.003\n")
     out = tmp_path / "run"
     res = run_train(["--config", str(cfg), "--output-dir", str(out)])

@@ -111,8 +111,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training at the end of the first epoch that ends after ``minutes`` of wall time
-    (counted across resumes through ``state_path``)."""
+    """Stop training when another epoch (as long as the last one) would cross ``minutes`` of
+    training time, counted over resumes through ``state_path`` (rendering and export excluded)."""
 
     def __init__(self, minutes: float, state_path: str | os.PathLike):
         super().__init__()
@@ -124,8 +124,9 @@ class TimeBudget(keras.callbacks.Callback):
         self._t0 = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.spent += time.monotonic() - self._t0
+        last = time.monotonic() - self._t0
+        self.spent += last
         atomic_write_text(self.state_path, json.dumps({"seconds": self.spent}))
-        if self.spent >= self.limit:
+        if self.spent + last > self.limit:
             print(f"time budget of {self.limit / 60:.0f} min reached after epoch {epoch + 1}", flush=True)
             self.model.stop_training = True

@@ -32,7 +32,8 @@ from ctc_recognizer.charset import Charset
 from ctc_recognizer.config import RecognizerConfig, atomic_write_bytes
 from ctc_recognizer.errors import UnknownCharacterError
 from ctc_recognizer.evaluation import read_labels
-from ctc_recognizer.preprocessing import _validate_array, fit_to_model, pil_to_array, read_image
+from ctc_recognizer.preprocessing import (_validate_array, fit_to_model, pil_to_array, read_image,
+                                          to_rgb_uint8)
 
 logger = logging.getLogger(__name__)
 
@@ -240,14 +241,21 @@ def holdout_split(samples: SampleSet, fraction: float, salt: str = "holdout") ->
     return samples.subset(train), samples.subset(val)
 
 
+def fit_time_steps(samples: ArraySampleSet, charset: Charset, time_steps: int) -> ArraySampleSet:
+    """Leave out rendered samples whose label needs more CTC steps than the model has."""
+    keep = [i for i, t in enumerate(samples.texts) if ctc_min_steps(charset.encode(t)) <= time_steps]
+    if len(keep) == len(samples):
+        return samples
+    logger.warning("%s: left out %d rendered label(s) too long for %d time steps",
+                   samples.name, len(samples) - len(keep), time_steps)
+    return ArraySampleSet(samples.images[keep], [samples.texts[i] for i in keep], samples.name)
+
+
 # ---------------------------------------------------------------------------- augmentation
 def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Light augmentation for real crops (natural size, uint8 RGB): crop jitter, small
     rotation, blur, colour and contrast changes, JPEG."""
-    img = _validate_array(img)
-    if img.ndim == 2:
-        img = np.repeat(img[:, :, None], 3, axis=2)
-    img = img[:, :, :3].astype(np.uint8) if img.dtype == np.uint8 else img[:, :, :3]
+    img = to_rgb_uint8(img)  # the same conversion inference applies (alpha, 16-bit, float, gray)
     h, w = img.shape[:2]
     if rng.random() < 0.6:  # crop jitter: cut or pad each side by up to 8% of the height
         d = (rng.uniform(-0.08, 0.08, 4) * h).astype(int)

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="YAML or JSON file with any of these options (flags override it)")
     g = p.add_argument_group("model")
-    g.add_argument("--arch", default="crnn", help="architecture: crnn (default), seed, crnn_small")
+    g.add_argument("--arch", default="crnn", choices=("crnn", "seed", "crnn_small"),
+                   help="architecture: crnn (default), seed (the reference design), crnn_small (tests)")
     g.add_argument("--vocab", default="default",
                    help="'default' (alphanumerics, punctuation, space), 'alnum' (the reference 62), 'lower', "
                         "or the literal characters")
@@ -69,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lr", type=float, default=1e-3)
     g.add_argument("--patience", type=int, default=10, help="early stopping patience (epochs) on val CER")
     g.add_argument("--lr-patience", type=int, default=3, help="ReduceLROnPlateau patience on val CER")
-    g.add_argument("--max-minutes", type=float, help="wall-clock budget; stops after the epoch that crosses it")
+    g.add_argument("--max-minutes", type=float,
+                   help="training-time budget (epochs, summed over resumes); stops before an epoch that would cross it")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threads", type=int, help="TensorFlow intra-op threads")
     g.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
@@ -94,7 +96,11 @@ def load_config_file(path: str) -> dict:
         data = json.loads(text)
     if not isinstance(data, dict):
         raise SystemExit(f"{path}: expected a mapping of options")
-    return {k.replace("-", "_"): v for k, v in data.items()}
+    data = {k.replace("-", "_"): v for k, v in data.items()}
+    for key in ("data", "data_weights", "val_data"):  # `data: synthetic` means a list of one
+        if isinstance(data.get(key), (str, int, float)):
+            data[key] = [data[key]]
+    return data
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -176,9 +182,10 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         src = D.parse_data_spec(spec, args.image_column, args.text_column)
         if src == "synthetic":
             train = D.synthetic_set("train", args.synth_train_size, config, seed=args.seed, cache_dir=args.cache_dir)
-            train_sources.append(D.WeightedSource(train, weight, augment=False))
+            train_sources.append(D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
             if args.val_data is None:
                 val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
+                val = D.fit_time_steps(val, charset, time_steps)
                 val_sets["synthetic"] = (val.images, val.texts)
             continue
         src = D.filter_labels(src, charset, args.unknown_chars, max_steps=time_steps)
@@ -195,6 +202,7 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         if spec.startswith("synthetic"):
             split = spec.partition(":")[2] or "val"
             val = D.synthetic_set(split, args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
+            val = D.fit_time_steps(val, charset, time_steps)
             val_sets[f"synthetic-{split}"] = (val.images, val.texts)
             continue
         val = D.filter_labels(D.parse_data_spec(spec, args.image_column, args.text_column, split="val"),
@@ -254,6 +262,12 @@ def train(args) -> Path:
             model = build_model(args.arch, charset.num_classes, args.height, args.width, args.channels)
         model.compile(optimizer=keras.optimizers.Adam(args.lr, clipnorm=5.0),
                       loss=CTCLoss(charset.blank_index), jit_compile=False)
+    if model.output_shape[-1] != charset.num_classes or tuple(model.input_shape[1:]) != (
+            args.height, args.width, args.channels):
+        raise SystemExit(
+            f"the model takes {model.input_shape[1:]} and outputs {model.output_shape[-1]} classes, but the "
+            f"configuration says ({args.height}, {args.width}, {args.channels}) and {charset.num_classes} "
+            "classes (vocab + blank); give --init-from a model folder with its config.json")
     time_steps = int(model.output_shape[1])
     logger.info("%s: %s parameters, %d time steps, %d classes", args.arch, f"{model.count_params():,}",
                 time_steps, charset.num_classes)
@@ -269,9 +283,10 @@ def train(args) -> Path:
         done = json.loads(meta.read_text())["epoch"] if meta.is_file() else 0
         truncate_history(out / "history.csv", done)
         logger.info("resuming after epoch %d", done)
+    # The backup comes last: a run killed after it has logged, checkpointed and timed the
+    # epoch; one killed before it redoes the epoch (and truncate_history drops its CSV row).
     callbacks = [
         ValidationMetrics(val_sets, charset),
-        AtomicBackupAndRestore(str(backup_dir), delete_checkpoint=False),
         BestCheckpoint(out / "best.keras", monitor="val_cer"),
         keras.callbacks.ReduceLROnPlateau(monitor="val_cer", mode="min", factor=0.5,
                                           patience=args.lr_patience, min_lr=1e-5, verbose=1),
@@ -281,6 +296,7 @@ def train(args) -> Path:
     ]
     if args.max_minutes:
         callbacks.append(TimeBudget(args.max_minutes, out / "time_spent.json"))
+    callbacks.append(AtomicBackupAndRestore(str(backup_dir), delete_checkpoint=False))
     model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=args.verbose)
 
     best = out / "best.keras"
