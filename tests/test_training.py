@@ -293,3 +293,12 @@ def test_push_to_hub_uploads_model_and_card(tiny_model_dir, monkeypatch):
     assert meta["library_name"] == "ctc-recognizer" and meta["pipeline_tag"] == "image-to-text"
     metrics = meta["model-index"][0]["results"][0]["metrics"]
     assert {"type": "cer", "name": "CER", "value": 0.02} in metrics
+
+
+def test_symbol_and_keycap_fonts_are_never_used():
+    from training.synth import EXCLUDED_FAMILIES, discover_fonts
+
+    for split, fonts in discover_fonts().items():
+        assert not [f.family for f in fonts if EXCLUDED_FAMILIES.search(f.family)]
+    assert EXCLUDED_FAMILIES.search("Standard Symbols PS") and EXCLUDED_FAMILIES.search("Linux Biolinum Keyboard O")
+    assert not EXCLUDED_FAMILIES.search("DejaVu Sans")

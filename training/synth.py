@@ -16,6 +16,7 @@ import glob
 import hashlib
 import logging
 import os
+import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,13 @@ class FontInfo:
     family: str
 
 
+#: Families that map Latin code points to symbols, key caps or other scripts: their "text"
+#: would not look like its label, so they are never used.
+EXCLUDED_FAMILIES = re.compile(r"symbol|dingbat|d050000l|keyboard|nushu|emoji|icon|awesome|braille", re.I)
+
+
 def _font_family(path: str) -> str | None:
-    """Family name of a font that covers all alphanumerics, else None."""
+    """Family name of a text font that covers all alphanumerics, else None."""
     try:
         from fontTools.ttLib import TTFont
 
@@ -57,8 +63,8 @@ def _font_family(path: str) -> str | None:
         if not all(ord(c) in cmap for c in ALPHANUMERIC):
             return None
         names = font["name"]
-        family = names.getDebugName(16) or names.getDebugName(1)
-        return family or Path(path).stem
+        family = names.getDebugName(16) or names.getDebugName(1) or Path(path).stem
+        return None if EXCLUDED_FAMILIES.search(family) else family
     except Exception:  # noqa: BLE001 - any unreadable font file is simply not used
         return None
 
