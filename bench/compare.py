@@ -9,8 +9,9 @@ Engines: ``default`` (bundled fp32 ONNX), ``default-int8`` (model.int8.onnx if b
 given with ``--model NAME=DIR``), ``tesseract`` (Tesseract 5, ``--psm 8`` single word, one
 process per image), ``rapidocr`` (RapidOCR's PP-OCRv4 recognizer from ``rapidocr-onnxruntime``).
 
-Data: ``--synthetic N`` words rendered at their natural size in font families never trained
-on (``training.synth`` test split); ``--folder DIR`` any folder with ``labels.tsv``;
+Data: ``--synthetic-clean N`` / ``--synthetic N`` words rendered at their natural size in font
+families never trained on (``training.synth`` test split), clean or with the training
+degradations (colours, textures, blur, noise, perspective, JPEG); ``--folder DIR`` any folder with ``labels.tsv``;
 ``--real-holdout`` the fixed 10% of the project's real crops (../shared/data) that training
 holds out. For every (engine, data) pair it prints word accuracy, case-insensitive word
 accuracy, CER, and words/s at batch 1 and batch 64 (preprocessing + inference + decoding,
@@ -108,11 +109,11 @@ class RapidOCREngine:
 
 
 # ------------------------------------------------------------------ data
-def synthetic_set(n: int, seed: int = 2024):
+def synthetic_set(n: int, seed: int = 2024, augment: bool = True):
     from training.synth import WordRenderer
 
     vocab = Recognizer.from_pretrained().config.vocab
-    r = WordRenderer("test", seed=seed, vocab=vocab)
+    r = WordRenderer("test", seed=seed, vocab=vocab, augment=augment)
     samples = [r.render(i) for i in range(n)]
     return [s[0] for s in samples], [s[1] for s in samples]
 
@@ -155,7 +156,10 @@ def timed(engine, images, batch_size, max_images=None):
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--synthetic", type=int, default=1000, help="held-out-font synthetic words (0: none)")
+    p.add_argument("--synthetic", type=int, default=1000,
+                   help="held-out-font synthetic words with the training degradations (0: none)")
+    p.add_argument("--synthetic-clean", type=int, default=1000,
+                   help="held-out-font synthetic words, dark text on white, no degradation (0: none)")
     p.add_argument("--real-holdout", action="store_true", help="also the held-out real crops of ../shared/data")
     p.add_argument("--folder", nargs="*", default=[], help="extra labels.tsv folders")
     p.add_argument("--model", nargs="*", default=[], help="extra ONNX model folders as NAME=DIR (e.g. seed=runs/seed/model)")
@@ -180,8 +184,11 @@ def main(argv=None) -> None:
         names.append(name)
 
     datasets = {}
+    if args.synthetic_clean:
+        datasets[f"synthetic clean, held-out fonts ({args.synthetic_clean})"] = synthetic_set(
+            args.synthetic_clean, augment=False)
     if args.synthetic:
-        datasets[f"synthetic held-out fonts ({args.synthetic})"] = synthetic_set(args.synthetic)
+        datasets[f"synthetic degraded, held-out fonts ({args.synthetic})"] = synthetic_set(args.synthetic)
     if args.real_holdout:
         imgs, txt = real_holdout_set(Recognizer.from_pretrained().config.vocab)
         datasets[f"real held-out crops ({len(imgs)})"] = (imgs, txt)

@@ -6,8 +6,9 @@
 
 ``--model``: a run folder, an exported model folder, a Hub id, or omitted for the bundled
 default. ``--data``: ``folder:PATH``, ``mjsynth:PATH`` (its ``annotation_test.txt``, else
-``annotation_val.txt``), ``hf:NAME[:split]``, or ``synthetic[:val|test]`` (words rendered in
-held-out fonts, at their natural size). ``--keras`` runs the Keras model instead of ONNX.
+``annotation_val.txt``), ``hf:NAME[:split]``, or ``synthetic[:val|test]`` /
+``synthetic-clean[:val|test]`` (words rendered in held-out fonts at their natural size, with the
+training degradations or clean). ``--keras`` runs the Keras model instead of ONNX.
 """
 
 from __future__ import annotations
@@ -61,11 +62,13 @@ def load_eval_data(spec: str, num: int | None = None, seed: int = 1234, vocab: s
     if spec.startswith("synthetic"):
         from .synth import WordRenderer
 
-        split = spec.partition(":")[2] or "test"
-        renderer = WordRenderer(split, seed=seed, **({"vocab": vocab} if vocab else {}))
+        kind, _, split = spec.partition(":")
+        split = split or "test"
+        renderer = WordRenderer(split, seed=seed, augment=kind != "synthetic-clean",
+                                **({"vocab": vocab} if vocab else {}))
         n = num or 1000
         samples = [renderer.render(i) for i in range(n)]
-        return [s[0] for s in samples], [s[1] for s in samples], f"synthetic-{split}"
+        return [s[0] for s in samples], [s[1] for s in samples], f"{kind}-{split}"
     if spec.startswith("mjsynth:"):
         root = spec.split(":", 1)[1]
         split = "test" if (Path(root) / "annotation_test.txt").is_file() else "val"
