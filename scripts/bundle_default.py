@@ -1,5 +1,6 @@
 """Copy a finished training run's exported model into the package as the bundled default
-(the same layout as on the Hub), add the int8 variant, and use model_card.md as its README.
+(the same layout as on the Hub), optionally with an int8 variant, and use model_card.md as its
+README.
 
     python scripts/bundle_default.py runs/default
 """
@@ -26,7 +27,8 @@ FILES = ("config.json", "model.onnx", "model.keras", "train_config.json")
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("run", help="training run folder (with model/)")
-    p.add_argument("--no-int8", action="store_true")
+    p.add_argument("--int8", action="store_true",
+                   help="also bundle model.int8.onnx (only worth it where it is faster: VNNI CPUs)")
     args = p.parse_args(argv)
     src = Path(args.run) / "model"
     if not (src / "model.onnx").is_file():
@@ -37,7 +39,7 @@ def main(argv=None) -> None:
     for name in FILES:
         if (src / name).is_file():
             shutil.copyfile(src / name, tmp / name)
-    if not args.no_int8:
+    if args.int8:
         from training.export import quantize_int8
         from training.synth import WordRenderer
 

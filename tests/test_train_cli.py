@@ -93,11 +93,15 @@ def test_killed_run_resumes_where_it_stopped(crops, tmp_path):
     done = json.loads(meta.read_text())["epoch"]
     assert 2 <= done < 6
     assert not (out / "model").exists()  # it really was interrupted
-    res = run_train(base_args(crops, out, epochs=6) + ["--resume"])
+    res = run_train(base_args(crops, out, epochs=6) + ["--resume", "--lr", "0.0005"])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "learning rate set to 0.0005" in res.stdout
     assert f"resuming after epoch {done}" in res.stdout
     assert f"Epoch {done + 1}/6" in res.stdout and "Epoch 1/6" not in res.stdout
     assert history_epochs(out) == list(range(6))  # every epoch once, in order
+    with open(out / "history.csv", newline="") as f:
+        rates = [float(r["learning_rate"]) for r in csv.DictReader(f)]
+    assert rates[done:] == [pytest.approx(0.0005)] * (6 - done)  # --lr on --resume wins
     assert (out / "model" / "model.onnx").is_file()
 
 

@@ -130,3 +130,16 @@ class TimeBudget(keras.callbacks.Callback):
         if self.spent + last > self.limit:
             print(f"time budget of {self.limit / 60:.0f} min reached after epoch {epoch + 1}", flush=True)
             self.model.stop_training = True
+
+
+class SetLearningRate(keras.callbacks.Callback):
+    """Set the optimizer's learning rate when training begins. Put it after the backup
+    callback: a resumed run restores the optimizer (its old learning rate included), and an
+    explicit ``--lr`` given on ``--resume`` must win."""
+
+    def __init__(self, learning_rate: float):
+        super().__init__()
+        self.learning_rate = float(learning_rate)
+
+    def on_train_begin(self, logs=None):
+        self.model.optimizer.learning_rate.assign(self.learning_rate)

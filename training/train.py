@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--epochs", type=int, default=50)
     g.add_argument("--batch-size", type=int, default=64)
     g.add_argument("--steps-per-epoch", type=int, help="default: one pass over the (largest) source")
-    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--lr", type=float, default=None,
+                   help="Adam learning rate (default 1e-3; on --resume: the run's own, unless given)")
     g.add_argument("--patience", type=int, default=10, help="early stopping patience (epochs) on val CER")
     g.add_argument("--lr-patience", type=int, default=3, help="ReduceLROnPlateau patience on val CER")
     g.add_argument("--max-minutes", type=float,
@@ -218,7 +219,8 @@ def train(args) -> Path:
     import tensorflow as tf
 
     from . import data as D
-    from .callbacks import AtomicBackupAndRestore, BestCheckpoint, TimeBudget, ValidationMetrics
+    from .callbacks import (AtomicBackupAndRestore, BestCheckpoint, SetLearningRate, TimeBudget,
+                            ValidationMetrics)
     from .export import export_model, load_keras
     from .losses import CTCLoss
     from .model import build_model, time_columns
@@ -228,12 +230,17 @@ def train(args) -> Path:
     if out.exists() and any(out.iterdir()) and not args.resume:
         raise SystemExit(f"{out} is not empty; pass --resume to continue that run, or choose another --output-dir")
     out.mkdir(parents=True, exist_ok=True)
+    saved_lr = None
     if args.resume and (out / "train_config.json").is_file():
         saved = json.loads((out / "train_config.json").read_text())
+        saved_lr = saved.get("lr")
         for key in ("arch", "vocab", "height", "width", "channels", "resize_mode"):
             if saved.get(key) != getattr(args, key):
                 logger.warning("--resume: using the run's %s=%r (not %r)", key, saved.get(key), getattr(args, key))
                 setattr(args, key, saved.get(key))
+    explicit_lr = args.lr is not None
+    if args.lr is None:
+        args.lr = saved_lr if saved_lr is not None else 1e-3
     keras.utils.set_random_seed(args.seed)
     strategy = setup_tf(args)
 
@@ -297,6 +304,9 @@ def train(args) -> Path:
     if args.max_minutes:
         callbacks.append(TimeBudget(args.max_minutes, out / "time_spent.json"))
     callbacks.append(AtomicBackupAndRestore(str(backup_dir), delete_checkpoint=False))
+    if args.resume and explicit_lr and saved_lr != args.lr:
+        logger.info("--resume: learning rate set to %g (the run used %g)", args.lr, saved_lr)
+        callbacks.append(SetLearningRate(args.lr))
     model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=args.verbose)
 
     best = out / "best.keras"
