@@ -69,6 +69,8 @@ class KerasEngine:
 class TesseractEngine:
     """Tesseract 5 in single-word mode (``--psm 8``); one process per image, as users call it."""
 
+    batches = False  # no batch mode: its batch-64 rate is its batch-1 rate
+
     def __init__(self):
         if not shutil.which("tesseract"):
             raise RuntimeError("tesseract is not installed (apt-get install tesseract-ocr)")
@@ -162,8 +164,9 @@ def main(argv=None) -> None:
                    help="held-out-font synthetic words, dark text on white, no degradation (0: none)")
     p.add_argument("--real-holdout", action="store_true", help="also the held-out real crops of ../shared/data")
     p.add_argument("--folder", nargs="*", default=[], help="extra labels.tsv folders")
-    p.add_argument("--model", nargs="*", default=[], help="extra ONNX model folders as NAME=DIR (e.g. seed=runs/seed/model)")
-    p.add_argument("--engines", nargs="*", default=["default", "default-int8", "keras", "tesseract", "rapidocr"])
+    p.add_argument("--model", nargs="*", default=[],
+                   help="extra ONNX models as NAME=DIR[:FILE] (e.g. seed=runs/seed/model int8=runs/default/model:model.int8.onnx)")
+    p.add_argument("--engines", nargs="*", default=["default", "keras", "tesseract", "rapidocr"])
     p.add_argument("--batch1-images", type=int, default=300, help="images timed at batch 1 (speed only)")
     p.add_argument("--markdown-out")
     p.add_argument("--json-out")
@@ -179,8 +182,9 @@ def main(argv=None) -> None:
     }
     names = list(args.engines)
     for spec in args.model:
-        name, _, d = spec.partition("=")
-        builders[name] = (lambda d=d: OnnxEngine(d))
+        name, _, rest = spec.partition("=")
+        d, _, f = rest.partition(":")
+        builders[name] = (lambda d=d, f=f: OnnxEngine(d, f or None))
         names.append(name)
 
     datasets = {}
@@ -205,7 +209,7 @@ def main(argv=None) -> None:
             continue
         for dname, (images, refs) in datasets.items():
             preds, wps64 = timed(engine, images, 64)
-            _, wps1 = timed(engine, images, 1, args.batch1_images)
+            wps1 = timed(engine, images, 1, args.batch1_images)[1] if getattr(engine, "batches", True) else wps64
             m = compute_metrics(preds, refs)
             rows.append({"engine": name, "data": dname, "word_accuracy": m.word_accuracy,
                          "word_accuracy_ci": m.word_accuracy_ci, "cer": m.cer,
