@@ -22,7 +22,6 @@ import numpy as np
 
 from ctc_recognizer import Recognizer
 from ctc_recognizer.config import RecognizerConfig
-from ctc_recognizer.decoding import greedy_decode
 from ctc_recognizer.evaluation import evaluate
 from ctc_recognizer.preprocessing import preprocess, to_model_input
 
@@ -39,10 +38,11 @@ class KerasRecognizer:
     def __call__(self, images, batch_size: int = 64, **_):
         from types import SimpleNamespace
 
+        from .callbacks import decode_texts
+
         batch = [preprocess(img, self.config).image for img in images]
         probs = self.model.predict(to_model_input(batch), batch_size=batch_size, verbose=0)
-        return [SimpleNamespace(text=self.charset.decode(d.labels))
-                for d in greedy_decode(probs, self.charset.blank_index)]
+        return [SimpleNamespace(text=t) for t in decode_texts(probs, self.charset)]
 
 
 def resolve_model_dir(model: str | None) -> str | None:

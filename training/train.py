@@ -258,7 +258,7 @@ def train(args) -> Path:
     config = RecognizerConfig(vocab=vocab, height=args.height, width=args.width, channels=args.channels,
                               resize_mode=args.resize_mode, architecture=args.arch,
                               time_columns=time_columns(args.arch, args.width))
-    used = {k: v for k, v in vars(args).items()}
+    used = dict(vars(args))
     atomic_write_text(out / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
     config.save(out)  # lets `python -m training.export runs/x/best.keras` find vocab and geometry
 
