@@ -69,8 +69,13 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 
 def draw_boxes(image: np.ndarray, pred: Prediction, height: int = 120) -> np.ndarray:
-    """The input, scaled to ``height``, with one coloured box and label per character."""
-    img = Image.fromarray(np.asarray(image)).convert("RGB")
+    """The input (turned as it was read), scaled to ``height``, with one coloured box and label
+    per character."""
+    image = np.asarray(image)
+    if pred.rotation:
+        image = np.ascontiguousarray(np.rot90(image, pred.rotation // 90))
+    img = Image.fromarray(image).convert("RGB")
+    read_width = img.width
     scale = height / img.height
     width = max(1, min(1600, round(img.width * scale)))
     img = img.resize((width, height))
@@ -78,7 +83,7 @@ def draw_boxes(image: np.ndarray, pred: Prediction, height: int = 120) -> np.nda
     canvas.paste(img, (0, 28))
     draw = ImageDraw.Draw(canvas)
     font = _font(18)
-    sx = width / pred.image_size[1]
+    sx = width / read_width
     centers = [(x0 + x1) / 2 * sx for x0, x1 in pred.char_boxes]
     overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
     shade = ImageDraw.Draw(overlay)

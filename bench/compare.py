@@ -12,10 +12,13 @@ process per image), ``rapidocr`` (RapidOCR's PP-OCRv4 recognizer from ``rapidocr
 Data: ``--synthetic-clean N`` / ``--synthetic N`` words rendered at their natural size in font
 families never trained on (``training.synth`` test split), clean or with the training
 degradations (colours, textures, blur, noise, perspective, JPEG); ``--folder DIR`` any folder with ``labels.tsv``;
-``--real-holdout`` the fixed 10% of the project's real crops (../shared/data) that training
-holds out. For every (engine, data) pair it prints word accuracy, case-insensitive word
-accuracy, CER, and words/s at batch 1 and batch 64 (preprocessing + inference + decoding,
-images already in memory).
+``--real-holdout`` the project's real-image test set: the crops of ../shared/data named in
+``training/splits/real_holdout.txt`` (10% of each source, never trained on), scored as a whole
+and per source. For every (engine, data) pair it prints word accuracy (exact and
+case-insensitive), the standard scene-text protocol's word accuracy and CER (both sides
+lower-cased, letters and digits only; SVT's labels are all upper case, so only this protocol
+means anything there), the exact CER, and words/s at batch 1 and batch 64 (preprocessing +
+inference + decoding, images already in memory).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from ctc_recognizer import Recognizer, compute_metrics  # noqa: E402
 from ctc_recognizer.preprocessing import read_image, to_rgb_uint8  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
-REAL_SOURCES = ["real-train/ic15-train", "iiit5k-train", "real-train/ic03-train-filtered"]
+HOLDOUT_LIST = ROOT / "training" / "splits" / "real_holdout.txt"
+REAL_SOURCES = ["iiit5k-train", "real-train/svt-train", "real-train/ic15-train", "real-train/ic03-train-filtered"]
 
 
 # ------------------------------------------------------------------ engines
@@ -129,23 +133,24 @@ def folder_set(folder: Path, limit: int | None = None):
     return [to_rgb_uint8(read_image(p)) for p in paths], texts
 
 
-def real_holdout_set(vocab: str):
-    """The 10% of each real source that training holds out (same hash split as training.data)."""
-    from ctc_recognizer.charset import Charset
-    from training.data import filter_labels, holdout_split, read_labels_tsv
+def real_holdout_sets(data_root: Path = SHARED) -> dict[str, tuple[list, list[str]]]:
+    """The project's real test crops (training/splits/real_holdout.txt), per source, labels as
+    annotated (nothing filtered: every engine is scored on the same crops)."""
+    from training.data import holdout_by_list, read_holdout_list, read_labels_tsv
 
-    cs = Charset(vocab)
-    images, texts = [], []
+    keys = read_holdout_list(HOLDOUT_LIST)
+    sets = {}
     for src in REAL_SOURCES:
-        folder = SHARED / src
+        folder = data_root / src
         if not (folder / "labels.tsv").is_file():
+            print(f"real holdout: {folder} is missing, left out", file=sys.stderr)
             continue
-        s = filter_labels(read_labels_tsv(folder), cs, "skip", max_steps=32)
-        _, val = holdout_split(s, 0.1)
-        for i in range(len(val)):
-            images.append(to_rgb_uint8(val.load(i)))
-            texts.append(val.texts[i])
-    return images, texts
+        split = holdout_by_list(read_labels_tsv(folder), keys)
+        if split is None:
+            continue
+        val = split[1]
+        sets[Path(src).name] = ([to_rgb_uint8(val.load(i)) for i in range(len(val))], list(val.texts))
+    return sets
 
 
 def timed(engine, images, batch_size, max_images=None):
@@ -193,9 +198,17 @@ def main(argv=None) -> None:
             args.synthetic_clean, augment=False)
     if args.synthetic:
         datasets[f"synthetic degraded, held-out fonts ({args.synthetic})"] = synthetic_set(args.synthetic)
+    per_source = {}
     if args.real_holdout:
-        imgs, txt = real_holdout_set(Recognizer.from_pretrained().config.vocab)
-        datasets[f"real held-out crops ({len(imgs)})"] = (imgs, txt)
+        parts = real_holdout_sets()
+        imgs = [im for v in parts.values() for im in v[0]]
+        txt = [t for v in parts.values() for t in v[1]]
+        dname = f"real held-out crops ({len(imgs)})"
+        datasets[dname] = (imgs, txt)
+        offset = 0
+        for src, (im, t) in parts.items():  # per-source rows reuse the predictions of the whole set
+            per_source[dname] = per_source.get(dname, []) + [(f"real: {src} ({len(t)})", offset, offset + len(t))]
+            offset += len(t)
     for f in args.folder:
         imgs, txt = folder_set(Path(f))
         datasets[f"{Path(f).name} ({len(imgs)})"] = (imgs, txt)
@@ -210,17 +223,21 @@ def main(argv=None) -> None:
         for dname, (images, refs) in datasets.items():
             preds, wps64 = timed(engine, images, 64)
             wps1 = timed(engine, images, 1, args.batch1_images)[1] if getattr(engine, "batches", True) else wps64
-            m = compute_metrics(preds, refs)
-            rows.append({"engine": name, "data": dname, "word_accuracy": m.word_accuracy,
-                         "word_accuracy_ci": m.word_accuracy_ci, "cer": m.cer,
-                         "words_per_s_batch1": wps1, "words_per_s_batch64": wps64})
-            print(json.dumps(rows[-1]), flush=True)
+            for sub, a, b in [(dname, 0, len(refs))] + per_source.get(dname, []):
+                m = compute_metrics(preds[a:b], refs[a:b])
+                rows.append({"engine": name, "data": sub, "word_accuracy": m.word_accuracy,
+                             "word_accuracy_ci": m.word_accuracy_ci, "word_accuracy_std": m.word_accuracy_std,
+                             "cer": m.cer, "cer_std": m.cer_std,
+                             "words_per_s_batch1": wps1, "words_per_s_batch64": wps64})
+                print(json.dumps(rows[-1]), flush=True)
 
-    lines = ["| data | engine | word acc. | word acc. (no case) | CER | words/s batch 1 | words/s batch 64 |",
-             "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['data']} | {r['engine']} | {r['word_accuracy']:.2%} | {r['word_accuracy_ci']:.2%} | "
-                     f"{r['cer']:.2%} | {r['words_per_s_batch1']:.0f} | {r['words_per_s_batch64']:.0f} |")
+    lines = ["| data | engine | word acc. | word acc. (no case) | word acc. (std.) | CER | CER (std.) "
+             "| words/s batch 1 | words/s batch 64 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: list(dict.fromkeys(x["data"] for x in rows)).index(r["data"])):
+        lines.append(f"| {r['data']} | {r['engine']} | {r['word_accuracy']:.1%} | {r['word_accuracy_ci']:.1%} | "
+                     f"{r['word_accuracy_std']:.1%} | {r['cer']:.1%} | {r['cer_std']:.1%} | "
+                     f"{r['words_per_s_batch1']:.0f} | {r['words_per_s_batch64']:.0f} |")
     table = "\n".join(lines)
     print("\n" + table)
     if args.markdown_out:

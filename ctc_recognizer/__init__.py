@@ -17,7 +17,7 @@ from .errors import (
     RecognizerError,
     UnknownCharacterError,
 )
-from .metrics import TextMetrics, compute_metrics
+from .metrics import TextMetrics, compute_metrics, standard_text
 from .preprocessing import preprocess
 from .recognizer import DEFAULT_MODEL_DIR, Prediction, Recognizer
 
@@ -26,5 +26,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Charset", "ConfigError", "DEFAULT_MODEL_DIR", "ImageError", "ModelLoadError",
     "ModelNotFoundError", "Prediction", "Recognizer", "RecognizerConfig", "RecognizerError",
-    "TextMetrics", "UnknownCharacterError", "compute_metrics", "preprocess", "__version__",
+    "TextMetrics", "UnknownCharacterError", "compute_metrics", "preprocess", "standard_text", "__version__",
 ]

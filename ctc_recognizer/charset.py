@@ -91,6 +91,17 @@ class Charset:
         idx = idx[(idx >= 0) & (idx < len(self.vocab))]
         return "".join(self._lookup[idx])
 
+    @property
+    def has_both_cases(self) -> bool:
+        """Whether some letter of the vocabulary also has its other case in it."""
+        return any(c.lower() != c and c.lower() in self._index for c in self.vocab)
+
+    def case_fold_map(self) -> list[int]:
+        """For every class, the class it folds to when case does not count: an upper-case
+        letter whose lower case is in the vocabulary maps to that; everything else (and the
+        blank) to itself."""
+        return [self._index.get(c.lower(), i) for i, c in enumerate(self.vocab)] + [self.blank_index]
+
     def normalize(self, text: str) -> str:
         """Map a label onto this vocabulary where that is unambiguous.
 

@@ -85,12 +85,14 @@ def cmd_evaluate(args) -> int:
         print(json.dumps({"data": str(args.data), "model": args.model or "default", **result.to_dict()}))
     else:
         m = result.metrics
-        print(f"images                 {m.count}")
-        print(f"word accuracy          {m.word_accuracy:.4f}")
-        print(f"word accuracy (no case) {m.word_accuracy_ci:.4f}")
-        print(f"CER                    {m.cer:.4f}")
-        print(f"WER                    {m.wer:.4f}")
-        print(f"images/s               {result.images_per_second:.1f}")
+        print(f"images                          {m.count}")
+        print(f"word accuracy                   {m.word_accuracy:.4f}")
+        print(f"word accuracy (no case)         {m.word_accuracy_ci:.4f}")
+        print(f"CER                             {m.cer:.4f}")
+        print(f"WER                             {m.wer:.4f}")
+        print(f"word accuracy (std. protocol)   {m.word_accuracy_std:.4f}")
+        print(f"CER (std. protocol)             {m.cer_std:.4f}")
+        print(f"images/s                        {result.images_per_second:.1f}")
     return 0
 
 

@@ -43,16 +43,21 @@ class Preprocessed:
         image: ``(H, W, C)`` uint8 at the model's size.
         original_size: ``(height, width)`` of the input image.
         content_width: columns of ``image`` that hold the (resized) input; the rest is padding.
+        read_size: ``(height, width)`` of the image actually resized, if not the original
+            (a tall crop turned 90 degrees).
     """
 
     image: np.ndarray
     original_size: tuple[int, int]
     content_width: int
+    read_size: tuple[int, int] | None = None
 
     def model_x_to_original(self, x: np.ndarray | float) -> np.ndarray:
-        """Map x-coordinates in model pixels to x-coordinates in the original image."""
-        scale = self.original_size[1] / float(self.content_width)
-        return np.clip(np.asarray(x, dtype=np.float64) * scale, 0, self.original_size[1])
+        """Map x-coordinates in model pixels to x-coordinates in the image that was read
+        (the original, or the turned original for vertical text)."""
+        width = (self.read_size or self.original_size)[1]
+        scale = width / float(self.content_width)
+        return np.clip(np.asarray(x, dtype=np.float64) * scale, 0, width)
 
 
 def _describe(source: Any) -> str:
@@ -300,11 +305,25 @@ def fit_to_model(image: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarra
     return out, new_w
 
 
+def load_array(image: ImageInput) -> np.ndarray:
+    """Any supported image -> a validated array (any dtype/channels, not yet resized)."""
+    return _validate_array(read_image(image))
+
+
+def prepare_array(array: np.ndarray, config: RecognizerConfig,
+                  original_size: tuple[int, int] | None = None) -> Preprocessed:
+    """A validated array -> :class:`Preprocessed`. ``original_size`` (height, width) is the
+    size reported back (default: the array's; a turned crop reports its untouched size)."""
+    model_image, content_width = fit_to_model(array, config)
+    size = original_size or array.shape[:2]
+    scale_source = array.shape[:2]
+    return Preprocessed(model_image, (int(size[0]), int(size[1])), content_width,
+                        (int(scale_source[0]), int(scale_source[1])))
+
+
 def preprocess(image: ImageInput, config: RecognizerConfig) -> Preprocessed:
     """Any supported image -> :class:`Preprocessed` at the model's input size."""
-    array = _validate_array(read_image(image))
-    model_image, content_width = fit_to_model(array, config)
-    return Preprocessed(model_image, (int(array.shape[0]), int(array.shape[1])), content_width)
+    return prepare_array(load_array(image), config)
 
 
 def to_model_input(images: list[np.ndarray] | np.ndarray) -> np.ndarray:

@@ -45,6 +45,21 @@ def test_char_boxes_are_ordered_and_inside_the_image(recognizer):
     assert pred.char_boxes[0][0] < img.shape[1] / 2 < pred.char_boxes[-1][1]
 
 
+def test_vertical_text_in_a_tall_crop_is_read_turned(recognizer):
+    word = render_word("coffee", size=30)
+    for k, rotation in ((1, 270), (3, 90)):  # text running bottom-to-top / top-to-bottom
+        tall = np.ascontiguousarray(np.rot90(word, k))
+        assert tall.shape[0] >= 1.5 * tall.shape[1]
+        pred = recognizer(tall)
+        assert (pred.text, pred.rotation) == ("coffee", rotation)
+        assert pred.image_size == tall.shape[:2]
+        # boxes lie along the turned image, which is as wide as the crop is tall
+        assert all(0 <= a < b <= tall.shape[0] for a, b in pred.char_boxes)
+        assert recognizer(tall, rotate_tall=False).text != "coffee"
+    # a wide crop is read once, as it is
+    assert recognizer(word).rotation == 0
+
+
 def test_batches_run_through_onnx_runtime_in_real_batches(recognizer, monkeypatch):
     shapes = []
     real_run = recognizer.session.run

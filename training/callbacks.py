@@ -31,9 +31,10 @@ class ValidationMetrics(keras.callbacks.Callback):
     Put it *before* callbacks that monitor these keys."""
 
     def __init__(self, val_sets: dict[str, tuple[np.ndarray, list[str]]], charset: Charset,
-                 batch_size: int = 128):
+                 batch_size: int = 128, case_insensitive: set[str] | frozenset[str] = frozenset()):
         super().__init__()
         self.val_sets, self.charset, self.batch_size = val_sets, charset, batch_size
+        self.case_insensitive = set(case_insensitive)  # sets whose labels carry no case
 
     def evaluate(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -41,9 +42,13 @@ class ValidationMetrics(keras.callbacks.Callback):
         for name, (images, texts) in self.val_sets.items():
             probs = self.model.predict(images.astype(np.float32), batch_size=self.batch_size, verbose=0)
             preds = decode_texts(probs, self.charset)
+            if name in self.case_insensitive:
+                preds, texts = [t.lower() for t in preds], [t.lower() for t in texts]
             m = compute_metrics(preds, texts)
             out[f"val_{name}_cer"] = m.cer
             out[f"val_{name}_word_acc"] = m.word_accuracy
+            if name != "synthetic" and not name.startswith("synthetic-"):
+                out[f"val_{name}_word_acc_std"] = m.word_accuracy_std
             all_pred += preds
             all_ref += texts
         m = compute_metrics(all_pred, all_ref)

@@ -241,6 +241,32 @@ def holdout_split(samples: SampleSet, fraction: float, salt: str = "holdout") ->
     return samples.subset(train), samples.subset(val)
 
 
+def holdout_key(samples: SampleSet, i: int) -> str:
+    """``<folder name>/<file name>`` of a file sample: how holdout lists name samples."""
+    path = Path(sample_key(samples, i))
+    return f"{path.parent.name}/{path.name}"
+
+
+def read_holdout_list(path: str | os.PathLike) -> set[str]:
+    """A committed holdout list: one ``<folder name>/<file name>`` per line (``#`` comments)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    keys = {ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")}
+    if not keys:
+        raise ValueError(f"{path}: the holdout list is empty")
+    return keys
+
+
+def holdout_by_list(samples: SampleSet, keys: set[str]) -> tuple[SampleSet, SampleSet] | None:
+    """Split ``samples`` into (train, held out) by a holdout list; ``None`` if the list names
+    none of them (then the caller falls back to the hash split)."""
+    train, val = [], []
+    for i in range(len(samples)):
+        (val if holdout_key(samples, i) in keys else train).append(i)
+    if not val:
+        return None
+    return samples.subset(train), samples.subset(val)
+
+
 def fit_time_steps(samples: ArraySampleSet, charset: Charset, time_steps: int) -> ArraySampleSet:
     """Leave out rendered samples whose label needs more CTC steps than the model has."""
     keep = [i for i, t in enumerate(samples.texts) if ctc_min_steps(charset.encode(t)) <= time_steps]
@@ -286,11 +312,11 @@ def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- synthetic cache
 def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
-    split, seed, vocab, start, stop, cfg_dict, augment = args
+    split, seed, vocab, start, stop, cfg_dict, augment, backgrounds = args
     from .synth import WordRenderer
 
     cfg = RecognizerConfig.from_dict(cfg_dict)
-    renderer = WordRenderer(split, seed=seed, vocab=vocab, augment=augment)
+    renderer = WordRenderer(split, seed=seed, vocab=vocab, augment=augment, backgrounds=backgrounds)
     images = np.empty((stop - start, cfg.height, cfg.width, cfg.channels), np.uint8)
     texts = []
     for k, i in enumerate(range(start, stop)):
@@ -302,13 +328,16 @@ def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
 
 def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
                   cache_dir: str | os.PathLike | None = None, workers: int | None = None,
-                  augment: bool = True) -> ArraySampleSet:
-    """``n`` rendered words of a font split, at model size; cached on disk by content hash."""
+                  augment: bool = True, backgrounds: Sequence[str | os.PathLike] | None = None) -> ArraySampleSet:
+    """``n`` rendered words of a font split, at model size; cached on disk by content hash.
+    ``backgrounds``: real crops to borrow backgrounds from (see :class:`training.synth.WordRenderer`)."""
     from .synth import discover_fonts
 
     fonts = [f.path for f in discover_fonts()[split]]
+    backgrounds = sorted(str(b) for b in backgrounds) if backgrounds else []
+    bg_key = hashlib.sha1("\n".join(Path(b).name for b in backgrounds).encode()).hexdigest()
     key = json.dumps([split, n, seed, config.vocab, config.height, config.width, config.channels,
-                      config.resize_mode, augment, fonts, 3], sort_keys=True)
+                      config.resize_mode, augment, fonts, bg_key, 4], sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
     cache = Path(cache_dir or os.environ.get("CTC_RECOGNIZER_CACHE", "~/.cache/ctc_recognizer")).expanduser()
     path = cache / f"synth-{split}-{n}-{digest}.npz"
@@ -317,7 +346,7 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
             return ArraySampleSet(data["images"], [str(t) for t in data["texts"]], name=f"synthetic-{split}")
     workers = workers or min(os.cpu_count() or 1, 8)
     chunk = max(1, min(2000, -(-n // workers)))
-    jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment)
+    jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment, backgrounds)
             for s in range(0, n, chunk)]
     logger.info("rendering %d synthetic %s words with %d worker(s)...", n, split, workers)
     if workers > 1 and len(jobs) > 1:
@@ -351,9 +380,22 @@ def to_model_arrays(samples: SampleSet, config: RecognizerConfig,
 
 @dataclass
 class WeightedSource:
+    """A training source. ``case_insensitive``: its labels do not carry case (SVT's are all
+    upper case whatever the glyphs): they are lower-cased and marked so that
+    :class:`training.losses.CTCLoss` scores them against case-folded probabilities."""
+
     samples: SampleSet
     weight: float = 1.0
     augment: bool = False
+    case_insensitive: bool = False
+
+
+def encode_label(text: str, charset: Charset, case_insensitive: bool = False) -> np.ndarray:
+    """Label indices; a case-insensitive label is lower-cased and offset by ``num_classes``
+    (the marker :class:`training.losses.CTCLoss` looks for)."""
+    if case_insensitive and charset.has_both_cases:
+        return np.asarray(charset.encode(text.lower()), np.int32) + charset.num_classes
+    return np.asarray(charset.encode(text), np.int32)
 
 
 def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, charset: Charset,
@@ -366,7 +408,7 @@ def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, ch
     datasets, weights = [], []
     for k, src in enumerate(sources):
         samples, aug = src.samples, src.augment
-        encoded = [np.asarray(charset.encode(t), np.int32) for t in samples.texts]
+        encoded = [encode_label(t, charset, src.case_insensitive) for t in samples.texts]
         is_model_size = isinstance(samples, ArraySampleSet) and not aug
 
         def load(i, samples=samples, encoded=encoded, aug=aug, is_model_size=is_model_size):

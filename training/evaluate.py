@@ -1,4 +1,5 @@
-"""Evaluate a model: word accuracy (also case-insensitive), CER, WER and images/s.
+"""Evaluate a model: word accuracy (exact, case-insensitive and under the standard scene-text
+protocol), CER (exact and standard protocol), WER and images/s.
 
     python -m training.evaluate --model runs/exp1 --data folder:path/to/crops [--json]
     python -m training.evaluate --model runs/exp1 --data synthetic:test --num 1000
@@ -8,7 +9,9 @@
 default. ``--data``: ``folder:PATH``, ``mjsynth:PATH`` (its ``annotation_test.txt``, else
 ``annotation_val.txt``), ``hf:NAME[:split]``, or ``synthetic[:val|test]`` /
 ``synthetic-clean[:val|test]`` (words rendered in held-out fonts at their natural size, with the
-training degradations or clean). ``--keras`` runs the Keras model instead of ONNX.
+training degradations or clean), or ``real-holdout[:ROOT]`` (the project's real test crops named
+in ``training/splits/real_holdout.txt``, read from ../shared/data or ROOT). ``--keras`` runs the
+Keras model instead of ONNX.
 """
 
 from __future__ import annotations
@@ -69,6 +72,23 @@ def load_eval_data(spec: str, num: int | None = None, seed: int = 1234, vocab: s
         n = num or 1000
         samples = [renderer.render(i) for i in range(n)]
         return [s[0] for s in samples], [s[1] for s in samples], f"{kind}-{split}"
+    if spec == "real-holdout" or spec.startswith("real-holdout:"):
+        # the project's real test crops: files of ../shared/data (or the given root) named in
+        # training/splits/real_holdout.txt, all sources together
+        root = Path(spec.partition(":")[2] or Path(__file__).resolve().parents[2] / "shared" / "data")
+        keys = D.read_holdout_list(Path(__file__).resolve().parent / "splits" / "real_holdout.txt")
+        images, texts = [], []
+        for folder in sorted({k.split("/")[0] for k in keys}):
+            found = list(root.glob(f"**/{folder}/labels.tsv"))
+            if not found:
+                raise SystemExit(f"real-holdout: no {folder}/labels.tsv under {root}")
+            split = D.holdout_by_list(D.read_labels_tsv(found[0].parent), keys)
+            if split:
+                held_out = split[1]
+                images += [D.sample_key(held_out, i) for i in range(len(held_out))]
+                texts += held_out.texts
+        images, texts = (images[:num], texts[:num]) if num else (images, texts)
+        return images, texts, "real-holdout"
     if spec.startswith("mjsynth:"):
         root = spec.split(":", 1)[1]
         split = "test" if (Path(root) / "annotation_test.txt").is_file() else "val"

@@ -128,11 +128,13 @@ class WordRenderer:
         augment: apply degradations (blur, noise, perspective, JPEG...). ``False`` renders
             clean text on plain backgrounds (useful for tests).
         max_len: longest text generated.
+        backgrounds: image files (real photo crops) whose blurred colours and lighting serve as
+            backgrounds for some of the words (augmented renders only).
     """
 
     def __init__(self, split: str = "train", seed: int = 0, vocab: str = DEFAULT_VOCAB,
                  augment: bool = True, max_len: int = 20, words: Sequence[str] | None = None,
-                 fonts: Sequence[str] | None = None):
+                 fonts: Sequence[str] | None = None, backgrounds: Sequence[str | os.PathLike] | None = None):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.split, self.seed, self.vocab, self.augment, self.max_len = split, seed, vocab, augment, max_len
@@ -145,6 +147,8 @@ class WordRenderer:
         self.has_lower = any(c.islower() for c in vocab)
         self.has_upper = any(c.isupper() for c in vocab)
         self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+        self.backgrounds = [str(b) for b in backgrounds] if backgrounds else []
+        self._bg_cache: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ text
     def _case(self, w: str, rng: np.random.Generator) -> str:
@@ -200,21 +204,33 @@ class WordRenderer:
         return self._font_cache[key]
 
     @staticmethod
-    def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    def _background(h: int, w: int, rng: np.random.Generator, photo: np.ndarray | None = None) -> np.ndarray:
         kind = rng.random()
         base = rng.integers(0, 256, 3).astype(np.float32)
-        if kind < 0.4:
+        if photo is not None:
+            # a real crop's colours, lighting and texture, blurred until its own letters are gone
+            bg = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+            if rng.random() < 0.5:
+                bg = bg[::-1, ::-1]
+            bg = cv2.GaussianBlur(bg, (0, 0), max(1.5, h * rng.uniform(0.15, 0.4)))
+            bg = bg.reshape(h, w, 3) + rng.normal(0, rng.uniform(2, 10), (h, w, 1)).astype(np.float32)
+        elif kind < 0.3:
             bg = np.broadcast_to(base, (h, w, 3)).copy()
-        elif kind < 0.75:  # linear gradient
+        elif kind < 0.6:  # linear gradient
             other = rng.integers(0, 256, 3).astype(np.float32)
             t = np.linspace(0, 1, w if rng.random() < 0.5 else h, dtype=np.float32)
             t = t[None, :, None] if t.size == w else t[:, None, None]
             bg = np.broadcast_to(base * (1 - t) + other * t, (h, w, 3)).copy()
-        else:  # smooth noise texture
-            cell = int(rng.integers(4, 16))
-            small = rng.normal(0, rng.uniform(8, 30), (max(2, h // cell), max(2, w // cell), 1))
+        else:  # smooth noise texture, sometimes with fine grain on top (paper, concrete, wood)
+            cell = int(rng.integers(3, 16))
+            small = rng.normal(0, rng.uniform(8, 35), (max(2, h // cell), max(2, w // cell), 1))
             small = small * (1 + rng.normal(0, 0.15, (1, 1, 3)))  # mostly luminance, a little colour
             bg = base + cv2.resize(small.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+            if rng.random() < 0.4:
+                grain = rng.normal(0, rng.uniform(3, 12), (h, w, 1)).astype(np.float32)
+                if rng.random() < 0.5:  # streaks
+                    grain = cv2.GaussianBlur(grain, (0, 0), sigmaX=rng.uniform(2, 6), sigmaY=0.5)[..., None]
+                bg = bg + grain
         return bg
 
     def render(self, i: int) -> tuple[np.ndarray, str]:
@@ -224,53 +240,124 @@ class WordRenderer:
         font_path = self.font_paths[rng.integers(len(self.font_paths))]
         size = int(rng.integers(22, 56))
         font = self._font(font_path, size)
-        stroke = int(rng.integers(1, 3)) if self.augment and rng.random() < 0.08 else 0
-        left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
-        tw, th = max(1, right - left), max(1, bottom - top)
-        spacing_pad = size // 2
-        W, H = tw + 2 * spacing_pad, th + 2 * spacing_pad
-        mask = Image.new("L", (W, H), 0)
-        draw = ImageDraw.Draw(mask)
-        draw.text((spacing_pad - left, spacing_pad - top), text, font=font, fill=255, stroke_width=stroke)
-        m = np.asarray(mask, dtype=np.float32) / 255.0
-
-        if self.augment:
-            m = self._geometric(m, rng)
-        ys, xs = np.nonzero(m > 0.1)
+        if not self.augment:
+            return self._render_clean(text, font, size), text
+        # text effects: thick strokes, outlines in another colour
+        stroke = int(rng.integers(1, 3)) if rng.random() < 0.08 else 0
+        outline = int(rng.integers(1, max(2, size // 12) + 1)) if rng.random() < 0.1 else 0
+        # neighbouring text around the word: a detector's crop often cuts into it
+        pre = post = ""
+        if rng.random() < 0.15:
+            pool = [c for c in self.vocab if c.isalnum()]
+            pre = "".join(rng.choice(pool, int(rng.integers(1, 4)))) + (" " if rng.random() < 0.6 else "")
+            post = (" " if rng.random() < 0.6 else "") + "".join(rng.choice(pool, int(rng.integers(1, 4))))
+        full = pre + text + post
+        pad = size // 2 + outline
+        left, top, right, bottom = font.getbbox(full, stroke_width=stroke + outline)
+        W, H = max(1, right - left) + 2 * pad, max(1, bottom - top) + 2 * pad
+        origin = (pad - left, pad - top)
+        layers = []
+        for width in ([stroke + outline] if outline else []) + [stroke]:
+            mask = Image.new("L", (W, H), 0)
+            ImageDraw.Draw(mask).text(origin, full, font=font, fill=255, stroke_width=width)
+            layers.append(np.asarray(mask, dtype=np.float32) / 255.0)
+        m = np.stack(layers, axis=-1)  # (H, W, 1 or 2): [outline,] fill
+        if pre or post:  # keep the word and only slivers of its neighbours
+            x_start = origin[0] + font.getlength(pre)
+            x_end = origin[0] + font.getlength(pre + text)
+            cut = rng.uniform(0.0, 0.3, 2) * size
+            a, b = int(max(0, x_start - cut[0])), int(min(W, x_end + cut[1] + 1))
+            m = m[:, a:max(a + 1, b)]
+        m = self._geometric(m, rng)
+        if rng.random() < 0.12:
+            m = self._curve(m, rng)
+        ink = m.max(axis=-1)
+        ys, xs = np.nonzero(ink > 0.1)
         if len(xs) == 0:
-            ys, xs = np.array([0, H - 1]), np.array([0, W - 1])
+            ys, xs = np.array([0, m.shape[0] - 1]), np.array([0, m.shape[1] - 1])
         # crop around the ink with margins from tight to loose, like real detector crops
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
         ink_h = y1 - y0
-        if self.augment:
-            mt, mb = (rng.uniform(0.0, 0.35, 2) * ink_h).astype(int)
-            ml, mr = (rng.uniform(0.0, 0.5, 2) * ink_h).astype(int)
-        else:
-            mt = mb = ml = mr = max(2, ink_h // 8)
+        mt, mb = (rng.uniform(-0.04, 0.35, 2) * ink_h).astype(int)  # < 0: cut into the letters a little
+        ml, mr = (rng.uniform(0.0, 0.5, 2) * ink_h).astype(int)
         y0, y1 = max(0, y0 - mt), min(m.shape[0], y1 + mb)
         x0, x1 = max(0, x0 - ml), min(m.shape[1], x1 + mr)
-        m = m[y0:y1, x0:x1]
-        h, w = m.shape
+        m = m[y0:max(y0 + 2, y1), x0:max(x0 + 2, x1)]
+        h, w = m.shape[:2]
 
-        bg = self._background(h, w, rng) if self.augment else np.full((h, w, 3), 255.0, np.float32)
-        if self.augment:
-            fg = rng.integers(0, 256, 3).astype(np.float32)
-            # enough contrast between text and background
-            if abs(fg.mean() - bg.mean()) < 70:
-                fg = np.where(bg.mean() > 127, rng.uniform(0, 60, 3), rng.uniform(195, 255, 3)).astype(np.float32)
-            if rng.random() < 0.1:  # drop shadow
-                shift = np.roll(np.roll(m, int(rng.integers(1, 3)), 0), int(rng.integers(1, 3)), 1)
-                bg = bg * (1 - 0.6 * shift[..., None])
-        else:
-            fg = np.zeros(3, np.float32)
-        img = bg * (1 - m[..., None]) + fg * m[..., None]
-        if self.augment:
-            img = self._degrade(img, rng)
-        return np.clip(img, 0, 255).astype(np.uint8), text
+        bg = self._background(h, w, rng, self._background_image(rng))
+        fg = self._text_colour(bg, rng)
+        fill = m[..., -1:]
+        if outline:
+            oc = self._text_colour(np.broadcast_to(fg, (1, 1, 3)), rng)
+            bg = bg * (1 - m[..., :1]) + oc * m[..., :1]
+        elif rng.random() < 0.12:  # drop shadow
+            dy, dx = (int(v) for v in rng.integers(1, max(2, size // 10) + 1, 2))
+            shadow = np.roll(np.roll(fill, dy, 0), dx, 1)
+            bg = bg * (1 - rng.uniform(0.3, 0.8) * shadow)
+        img = bg * (1 - fill) + fg * fill
+        return np.clip(self._degrade(img, rng), 0, 255).astype(np.uint8), text
+
+    def _render_clean(self, text: str, font: ImageFont.FreeTypeFont, size: int) -> np.ndarray:
+        """Dark text on white with a fixed margin: the clean held-out-font benchmark."""
+        left, top, right, bottom = font.getbbox(text)
+        pad = size // 2
+        W, H = max(1, right - left) + 2 * pad, max(1, bottom - top) + 2 * pad
+        mask = Image.new("L", (W, H), 0)
+        ImageDraw.Draw(mask).text((pad - left, pad - top), text, font=font, fill=255)
+        m = np.asarray(mask, dtype=np.float32) / 255.0
+        ys, xs = np.nonzero(m > 0.1)
+        if len(xs) == 0:
+            ys, xs = np.array([0, H - 1]), np.array([0, W - 1])
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        margin = max(2, (y1 - y0) // 8)
+        y0, y1 = max(0, y0 - margin), min(H, y1 + margin)
+        x0, x1 = max(0, x0 - margin), min(W, x1 + margin)
+        m = m[y0:y1, x0:x1]
+        return np.clip(255.0 * (1 - m[..., None]), 0, 255).astype(np.uint8).repeat(3, axis=-1)
+
+    def _background_image(self, rng: np.random.Generator) -> np.ndarray | None:
+        """A real photo crop to borrow a background from (if the renderer was given some)."""
+        if not self.backgrounds or rng.random() >= 0.3:
+            return None
+        path = self.backgrounds[int(rng.integers(len(self.backgrounds)))]
+        img = self._bg_cache.get(path)
+        if img is None:
+            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if img is None:
+                return None
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+            if len(self._bg_cache) < 4000:
+                self._bg_cache[path] = img
+        return img
+
+    @staticmethod
+    def _text_colour(bg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A random text colour with enough contrast against ``bg``'s mean."""
+        fg = rng.integers(0, 256, 3).astype(np.float32)
+        if abs(fg.mean() - bg.mean()) < 70:
+            fg = np.where(bg.mean() > 127, rng.uniform(0, 60, 3), rng.uniform(195, 255, 3)).astype(np.float32)
+        return fg
+
+    @staticmethod
+    def _curve(m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Bend the text line: a parabola or half a sine wave of up to a third of its height."""
+        h, w = m.shape[:2]
+        amp = rng.uniform(-0.33, 0.33) * h
+        x = np.linspace(-1, 1, w, dtype=np.float32)
+        offset = amp * (x ** 2 if rng.random() < 0.5 else np.sin(np.pi * x + rng.uniform(0, np.pi)))
+        pad = int(abs(amp)) + 2
+        m = cv2.copyMakeBorder(m, pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=0)
+        if m.ndim == 2:
+            m = m[..., None]
+        map_x = np.tile(np.arange(w, dtype=np.float32), (h + 2 * pad, 1))
+        map_y = np.arange(h + 2 * pad, dtype=np.float32)[:, None] + (offset - offset.mean())[None, :]
+        out = cv2.remap(m, map_x, map_y, cv2.INTER_LINEAR, borderValue=0)
+        return out if out.ndim == 3 else out[..., None]
 
     @staticmethod
     def _geometric(m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        h, w = m.shape
+        h, w = m.shape[:2]
         r = rng.random()
         if r < 0.45:
             return m
@@ -289,28 +376,49 @@ class WordRenderer:
         dst -= dst.min(axis=0)
         ow, oh = int(np.ceil(dst[:, 0].max())) + 1, int(np.ceil(dst[:, 1].max())) + 1
         M = cv2.getPerspectiveTransform(src, dst)
-        return cv2.warpPerspective(m, M, (ow, oh), flags=cv2.INTER_LINEAR, borderValue=0)
+        out = cv2.warpPerspective(m, M, (ow, oh), flags=cv2.INTER_LINEAR, borderValue=0)
+        return out if out.ndim == m.ndim else out[..., None]
 
     @staticmethod
     def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         h, w = img.shape[:2]
-        if rng.random() < 0.3:  # low resolution: downscale then back up
-            f = rng.uniform(0.35, 0.8)
+        if rng.random() < 0.35:  # low resolution: downscale then back up
+            f = rng.uniform(0.25, 0.8)
             small = cv2.resize(img, (max(2, int(w * f)), max(2, int(h * f))), interpolation=cv2.INTER_AREA)
             img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         if rng.random() < 0.35:
             k = rng.uniform(0.3, 1.4)
             img = cv2.GaussianBlur(img, (0, 0), k)
-        if rng.random() < 0.15:  # motion blur
-            k = int(rng.integers(3, 6))
+        if rng.random() < 0.15:  # motion blur, in a random direction
+            k = int(rng.integers(3, 7))
             kernel = np.zeros((k, k), np.float32)
             kernel[k // 2, :] = 1.0 / k
-            img = cv2.filter2D(img, -1, kernel)
+            rot = cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), rng.uniform(-45, 45), 1.0)
+            kernel = cv2.warpAffine(kernel, rot, (k, k))
+            img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
+        elif rng.random() < 0.1:  # defocus: a disk kernel
+            r = rng.uniform(1.0, 2.5)
+            k = 2 * int(np.ceil(r)) + 1
+            yy, xx = np.mgrid[:k, :k] - k // 2
+            kernel = (xx ** 2 + yy ** 2 <= r * r).astype(np.float32)
+            img = cv2.filter2D(img, -1, kernel / kernel.sum())
         if rng.random() < 0.4:
             img = img + rng.normal(0, rng.uniform(2, 14), img.shape)
-        if rng.random() < 0.2:  # uneven lighting
+        r = rng.random()
+        if r < 0.2:  # uneven lighting
             g = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.2), w)[None, :, None]
             img = img * g
+        elif r < 0.3:  # a spot light or vignette
+            cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+            yy, xx = np.mgrid[:h, :w].astype(np.float32)
+            d = np.sqrt(((yy - cy) / h) ** 2 + ((xx - cx) / max(w, h)) ** 2)
+            img = img * (rng.uniform(0.55, 0.9) + rng.uniform(0.2, 0.6) * np.exp(-d * d * 4))[..., None]
+        elif r < 0.38:  # a hard shadow edge across the word
+            yy, xx = np.mgrid[:h, :w].astype(np.float32)
+            a = rng.uniform(0, 2 * np.pi)
+            side = (xx - rng.uniform(0, w)) * np.cos(a) + (yy - rng.uniform(0, h)) * np.sin(a) > 0
+            edge = cv2.GaussianBlur(side.astype(np.float32), (0, 0), rng.uniform(0.5, 3))
+            img = img * (1 - rng.uniform(0.25, 0.6) * edge)[..., None]
         if rng.random() < 0.1:
             img = 255.0 - img
         img = np.clip(img, 0, 255).astype(np.uint8)

@@ -55,8 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--val-data", nargs="*", help="validation source(s); default: held-out fonts for "
                    "synthetic, a --holdout share of every other source (annotation_val.txt for mjsynth)")
     g.add_argument("--holdout", type=float, default=0.1, help="share of each non-synthetic source kept for validation")
+    g.add_argument("--holdout-list", help="file naming the held-out samples (<folder>/<file> per line); sources it "
+                   "names are split by it, the others by --holdout")
+    g.add_argument("--case-insensitive-data", nargs="*", default=[],
+                   help="--data sources whose labels carry no case (e.g. SVT's all-caps labels): trained "
+                        "with case-folded CTC, validated ignoring case")
     g.add_argument("--synth-train-size", type=int, default=100_000, help="rendered training words (cached)")
     g.add_argument("--synth-val-size", type=int, default=1000, help="rendered validation words (held-out fonts)")
+    g.add_argument("--synth-real-backgrounds", action="store_true",
+                   help="give some rendered words backgrounds borrowed (blurred) from the real training crops")
     g.add_argument("--image-column", default="image")
     g.add_argument("--text-column", default="text")
     g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
@@ -71,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Adam learning rate (default 1e-3; on --resume: the run's own, unless given)")
     g.add_argument("--patience", type=int, default=10, help="early stopping patience (epochs) on val CER")
     g.add_argument("--lr-patience", type=int, default=3, help="ReduceLROnPlateau patience on val CER")
+    g.add_argument("--lr-schedule", default="plateau", choices=("plateau", "cosine"),
+                   help="plateau: halve the LR when val CER stalls; cosine: decay from --lr to --min-lr over --epochs")
+    g.add_argument("--min-lr", type=float, default=1e-5)
     g.add_argument("--max-minutes", type=float,
                    help="training-time budget (epochs, summed over resumes); stops before an epoch that would cross it")
     g.add_argument("--seed", type=int, default=0)
@@ -98,7 +108,7 @@ def load_config_file(path: str) -> dict:
     if not isinstance(data, dict):
         raise SystemExit(f"{path}: expected a mapping of options")
     data = {k.replace("-", "_"): v for k, v in data.items()}
-    for key in ("data", "data_weights", "val_data"):  # `data: synthetic` means a list of one
+    for key in ("data", "data_weights", "val_data", "case_insensitive_data"):  # `data: synthetic` means a list of one
         if isinstance(data.get(key), (str, int, float)):
             data[key] = [data[key]]
     return data
@@ -174,20 +184,29 @@ def truncate_history(csv_path: Path, epochs_done: int) -> None:
     atomic_write_text(csv_path, buf.getvalue())
 
 
+def _file_paths(samples) -> list[str]:
+    """Image files behind a (subset of a) file sample set; none for other kinds of source."""
+    from . import data as D
+
+    return [D.sample_key(samples, i) for i in range(len(samples))] if isinstance(
+        getattr(samples, "base", samples), D.FileSampleSet) else []
+
+
 def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int):
     from . import data as D
 
-    train_sources, val_sets = [], {}
+    train_sources, val_sets, ci_sets = [], {}, set()
     weights = args.data_weights or [1.0] * len(args.data)
+    holdout_keys = D.read_holdout_list(args.holdout_list) if args.holdout_list else None
+    unknown_ci = set(args.case_insensitive_data or []) - set(args.data)
+    if unknown_ci:
+        raise SystemExit(f"--case-insensitive-data {sorted(unknown_ci)} are not --data sources")
+    synthetic_at = None
     for spec, weight in zip(args.data, weights):
+        case_insensitive = spec in (args.case_insensitive_data or [])
         src = D.parse_data_spec(spec, args.image_column, args.text_column)
-        if src == "synthetic":
-            train = D.synthetic_set("train", args.synth_train_size, config, seed=args.seed, cache_dir=args.cache_dir)
-            train_sources.append(D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
-            if args.val_data is None:
-                val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
-                val = D.fit_time_steps(val, charset, time_steps)
-                val_sets["synthetic"] = (val.images, val.texts)
+        if src == "synthetic":  # rendered after the real sources (it may borrow their backgrounds)
+            synthetic_at = (len(train_sources), weight)
             continue
         src = D.filter_labels(src, charset, args.unknown_chars, max_steps=time_steps)
         if args.val_data is None:
@@ -195,10 +214,24 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
                 val = D.filter_labels(D.read_mjsynth(spec.split(":", 1)[1], "val"), charset,
                                       args.unknown_chars, max_steps=time_steps)
             else:
-                src, val = D.holdout_split(src, args.holdout)
+                split = D.holdout_by_list(src, holdout_keys) if holdout_keys else None
+                src, val = split or D.holdout_split(src, args.holdout)
             if len(val):
                 val_sets[src.name] = (D.to_model_arrays(val, config), val.texts)
-        train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment))
+                if case_insensitive:
+                    ci_sets.add(src.name)
+        train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
+                                              case_insensitive=case_insensitive))
+    if synthetic_at is not None:
+        backgrounds = [p for s in train_sources for p in _file_paths(s.samples)] if args.synth_real_backgrounds else None
+        train = D.synthetic_set("train", args.synth_train_size, config, seed=args.seed, cache_dir=args.cache_dir,
+                                backgrounds=backgrounds)
+        train_sources.insert(synthetic_at[0], D.WeightedSource(D.fit_time_steps(train, charset, time_steps),
+                                                               synthetic_at[1]))
+        if args.val_data is None:
+            val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
+            val = D.fit_time_steps(val, charset, time_steps)
+            val_sets = {"synthetic": (val.images, val.texts), **val_sets}
     for spec in args.val_data or []:
         if spec.startswith("synthetic"):
             split = spec.partition(":")[2] or "val"
@@ -211,7 +244,19 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         val_sets[val.name] = (D.to_model_arrays(val, config), val.texts)
     if not val_sets:
         raise SystemExit("no validation data: add --val-data or a --holdout > 0")
-    return train_sources, val_sets
+    return train_sources, val_sets, ci_sets
+
+
+def cosine_schedule(lr: float, min_lr: float, epochs: int):
+    """Epoch -> learning rate: half a cosine from ``lr`` (epoch 0) to ``min_lr`` (last epoch).
+    A function of the epoch only, so a resumed run picks up where it stopped."""
+    import math
+
+    def schedule(epoch: int, _current=None) -> float:
+        t = min(1.0, epoch / max(1, epochs - 1))
+        return float(min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * t)))
+
+    return schedule
 
 
 def train(args) -> Path:
@@ -268,7 +313,8 @@ def train(args) -> Path:
         else:
             model = build_model(args.arch, charset.num_classes, args.height, args.width, args.channels)
         model.compile(optimizer=keras.optimizers.Adam(args.lr, clipnorm=5.0),
-                      loss=CTCLoss(charset.blank_index), jit_compile=False)
+                      loss=CTCLoss(charset.blank_index, case_fold=charset.case_fold_map()
+                                   if args.case_insensitive_data else None), jit_compile=False)
     if model.output_shape[-1] != charset.num_classes or tuple(model.input_shape[1:]) != (
             args.height, args.width, args.channels):
         raise SystemExit(
@@ -279,7 +325,7 @@ def train(args) -> Path:
     logger.info("%s: %s parameters, %d time steps, %d classes", args.arch, f"{model.count_params():,}",
                 time_steps, charset.num_classes)
 
-    train_sources, val_sets = prepare_data(args, config, charset, time_steps)
+    train_sources, val_sets, ci_sets = prepare_data(args, config, charset, time_steps)
     for name, (imgs, _) in val_sets.items():
         logger.info("validation set %s: %d images", name, len(imgs))
     ds = D.make_dataset(train_sources, config, charset, args.batch_size * strategy.num_replicas_in_sync, seed=args.seed)
@@ -293,10 +339,12 @@ def train(args) -> Path:
     # The backup comes last: a run killed after it has logged, checkpointed and timed the
     # epoch; one killed before it redoes the epoch (and truncate_history drops its CSV row).
     callbacks = [
-        ValidationMetrics(val_sets, charset),
+        ValidationMetrics(val_sets, charset, case_insensitive=ci_sets),
         BestCheckpoint(out / "best.keras", monitor="val_cer"),
         keras.callbacks.ReduceLROnPlateau(monitor="val_cer", mode="min", factor=0.5,
-                                          patience=args.lr_patience, min_lr=1e-5, verbose=1),
+                                          patience=args.lr_patience, min_lr=args.min_lr, verbose=1)
+        if args.lr_schedule == "plateau" else
+        keras.callbacks.LearningRateScheduler(cosine_schedule(args.lr, args.min_lr, args.epochs)),
         keras.callbacks.EarlyStopping(monitor="val_cer", mode="min", patience=args.patience, verbose=1),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(out / "logs"), update_freq="epoch"),
@@ -314,14 +362,15 @@ def train(args) -> Path:
     model_dir = out / "model"
     sample = next(iter(val_sets.values()))[0][:16].astype(np.float32)
     export_model(final, config, model_dir, sample_batch=sample)
-    metrics = evaluate_exported(model_dir, val_sets)
+    metrics = evaluate_exported(model_dir, val_sets, case_insensitive=ci_sets)
     config.metrics = {"validation": metrics}
     if args.quantize:
         from .export import quantize_int8
 
         calib = np.concatenate([v[0][:128] for v in val_sets.values()])
         quantize_int8(model_dir, calib)
-        config.metrics["validation_int8"] = evaluate_exported(model_dir, val_sets, model_file="model.int8.onnx")
+        config.metrics["validation_int8"] = evaluate_exported(model_dir, val_sets, model_file="model.int8.onnx",
+                                                                      case_insensitive=ci_sets)
     config.save(model_dir)
     atomic_write_text(model_dir / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(config.metrics, indent=2), flush=True)
@@ -332,15 +381,19 @@ def train(args) -> Path:
     return model_dir
 
 
-def evaluate_exported(model_dir: Path, val_sets: dict, model_file: str | None = None) -> dict:
-    """Metrics of the exported ONNX model (through Recognizer) on the validation arrays."""
+def evaluate_exported(model_dir: Path, val_sets: dict, model_file: str | None = None,
+                      case_insensitive: set[str] = frozenset()) -> dict:
+    """Metrics of the exported ONNX model (through Recognizer) on the validation arrays
+    (sets in ``case_insensitive`` are compared lower-cased)."""
     from ctc_recognizer import Recognizer, compute_metrics
 
     rec = Recognizer(model_dir, model_file=model_file)
     result = {}
     for name, (images, texts) in val_sets.items():
-        preds = rec([img for img in images], batch_size=128)
-        result[name] = compute_metrics([p.text for p in preds], texts).to_dict()
+        preds = [p.text for p in rec([img for img in images], batch_size=128)]
+        if name in case_insensitive:
+            preds, texts = [t.lower() for t in preds], [t.lower() for t in texts]
+        result[name] = compute_metrics(preds, texts).to_dict()
     return result
 
 
