@@ -18,10 +18,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ctc_recognizer.config import RecognizerConfig  # noqa: E402
-from ctc_recognizer.preprocessing import fit_to_model  # noqa: E402
+from ctc_recognizer.preprocessing import fit_to_model, read_image  # noqa: E402
 from ctc_recognizer.recognizer import DEFAULT_MODEL_DIR  # noqa: E402
 
 FILES = ("config.json", "model.onnx", "model.keras", "train_config.json")
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def real_training_crops(n: int) -> list[Path]:
+    """Up to ``n`` real crops of ../shared/data that are not in the real holdout list (for
+    int8 calibration), spread over the sources; none if the folder is absent."""
+    from training.data import read_holdout_list
+
+    held_out = read_holdout_list(ROOT / "training" / "splits" / "real_holdout.txt")
+    files = sorted(f for f in SHARED.glob("**/*.jpg") if f"{f.parent.name}/{f.name}" not in held_out)
+    return files[:: max(1, len(files) // n)][:n]
 
 
 def main(argv=None) -> None:
@@ -45,8 +56,9 @@ def main(argv=None) -> None:
 
         config = RecognizerConfig.load(tmp)
         r = WordRenderer("train", seed=77, vocab=config.vocab)
-        calib = np.stack([fit_to_model(r.render(i)[0], config)[0] for i in range(512)])
-        quantize_int8(tmp, calib)
+        calib = [fit_to_model(r.render(i)[0], config)[0] for i in range(384)]
+        calib += [fit_to_model(read_image(f), config)[0] for f in real_training_crops(256)]
+        quantize_int8(tmp, np.stack(calib))
     card = ROOT / "model_card.md"
     if card.is_file():
         shutil.copyfile(card, tmp / "README.md")
