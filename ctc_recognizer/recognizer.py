@@ -79,6 +79,18 @@ class Prediction:
         }
 
 
+def _most_confident(readings: list[Prediction]) -> Prediction:
+    """The upright reading (first), unless a turned one (of at least two characters) is
+    clearly more confident. Between the two turned readings (text running up or down), the
+    one with more confident characters in all (confidence x length) wins: upside-down letters
+    often read as a few confident look-alikes ('u'/'n'), seldom as a whole confident word."""
+    upright, turned = readings[0], [r for r in readings[1:] if len(r.text) >= 2]
+    if not turned:
+        return upright
+    best = max(turned, key=lambda r: r.confidence * len(r.text))
+    return best if best.confidence > upright.confidence + 0.05 else upright
+
+
 def _hub_error(model_id: str, exc: Exception) -> ModelNotFoundError:
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
     hint = (
@@ -323,7 +335,7 @@ class Recognizer(
                     for rotation in (90, 270):
                         turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
                         candidates.append((k, rotation, prepare_array(turned, self.config, array.shape[:2])))
-            preds: list[Prediction | None] = [None] * (1 + max(k for k, _, _ in candidates))
+            readings: list[list[Prediction]] = [[] for _ in range(1 + max(k for k, _, _ in candidates))]
             for sub in range(0, len(candidates), batch_size):
                 part = candidates[sub:sub + batch_size]
                 probs = self.predict_probs([c[2].image for c in part])
@@ -332,13 +344,8 @@ class Recognizer(
                 else:
                     decoded = [beam_search(p, self.charset.blank_index, beam_width, lex) for p in probs]
                 for (k, rotation, prepped), d, pr in zip(part, decoded, probs):
-                    pred = self._prediction(d, prepped, pr, return_probs, rotation)
-                    best = preds[k]
-                    # the upright reading wins ties; a turned one must be clearly surer and non-empty
-                    if best is None or (pred.text and pred.confidence > best.confidence + 0.05
-                                        and len(pred.text) >= 2):
-                        preds[k] = pred
-            results.extend(p for p in preds if p is not None)
+                    readings[k].append(self._prediction(d, prepped, pr, return_probs, rotation))
+            results.extend(_most_confident(r) for r in readings)
         return results[0] if single else results
 
     def _prediction(self, decoded: Decoded, prepped: Preprocessed, probs: np.ndarray,

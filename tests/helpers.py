@@ -20,7 +20,7 @@ def tiny_dataset(config, words=TINY_WORDS, variants=(22, 28, 34)):
     return np.stack(images), texts
 
 
-def train_tiny_model(out: Path, arch: str = "crnn_small", epochs: int = 70, vocab: str = TINY_VOCAB):
+def train_tiny_model(out: Path, arch: str = "crnn_small", epochs: int = 90, vocab: str = TINY_VOCAB):
     """Fit a small model on clean rendered words until it reads them; export to ``out``.
     Returns (keras model, config, images, texts)."""
     import keras
