@@ -173,6 +173,9 @@ def main(argv=None) -> None:
                    help="extra ONNX models as NAME=DIR[:FILE] (e.g. seed=runs/seed/model int8=runs/default/model:model.int8.onnx)")
     p.add_argument("--engines", nargs="*", default=["default", "keras", "tesseract", "rapidocr"])
     p.add_argument("--batch1-images", type=int, default=300, help="images timed at batch 1 (speed only)")
+    p.add_argument("--include-json", nargs="*", default=[],
+                   help="rows of an earlier run (its --json-out) to add to the table, e.g. the slow "
+                        "Tesseract/RapidOCR rows on the same images; they keep their own speeds")
     p.add_argument("--markdown-out")
     p.add_argument("--json-out")
     args = p.parse_args(argv)
@@ -231,6 +234,8 @@ def main(argv=None) -> None:
                              "words_per_s_batch1": wps1, "words_per_s_batch64": wps64})
                 print(json.dumps(rows[-1]), flush=True)
 
+    for f in args.include_json:
+        rows += [r for r in json.loads(Path(f).read_text()) if r["engine"] not in names]
     lines = ["| data | engine | word acc. | word acc. (no case) | word acc. (std.) | CER | CER (std.) "
              "| words/s batch 1 | words/s batch 64 |",
              "|---|---|---|---|---|---|---|---|---|"]
