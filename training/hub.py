@@ -20,7 +20,9 @@ from ctc_recognizer.config import RecognizerConfig
 
 UPLOAD_FILES = ("config.json", "model.onnx", "model.int8.onnx", "model.keras", "train_config.json", "README.md")
 METRIC_NAMES = {"word_accuracy": "Word accuracy", "word_accuracy_ci": "Word accuracy (case-insensitive)",
-                "cer": "CER", "wer": "WER"}
+                "cer": "CER", "wer": "WER",
+                "word_accuracy_std": "Word accuracy (standard protocol: lower case, letters and digits)",
+                "cer_std": "CER (standard protocol)"}
 
 
 def model_index(name: str, metrics: dict[str, dict[str, Any]]) -> list[dict]:
@@ -60,7 +62,7 @@ def build_model_card(config: RecognizerConfig, name: str, body: str | None = Non
         flat = metrics if metrics is not None else config.metrics.get("validation", config.metrics)
         rows = "\n".join(
             f"| {ds} | {v.get('count', '')} | {v['word_accuracy']:.4f} | {v['word_accuracy_ci']:.4f} | "
-            f"{v['cer']:.4f} | {v['wer']:.4f} |"
+            f"{v.get('word_accuracy_std', float('nan')):.4f} | {v['cer']:.4f} | {v['wer']:.4f} |"
             for ds, v in (flat or {}).items() if isinstance(v, dict) and "cer" in v)
         body = f"""# {name}
 
@@ -76,8 +78,8 @@ print(rec("word.png").text)
 
 ## Evaluation (validation sets of the training run)
 
-| data | images | word acc. | word acc. (no case) | CER | WER |
-|---|---|---|---|---|---|
+| data | images | word acc. | word acc. (no case) | word acc. (std. protocol) | CER | WER |
+|---|---|---|---|---|---|---|
 {rows}
 
 ## Intended use and limits
