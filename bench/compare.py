@@ -42,9 +42,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from ctc_recognizer import Recognizer, compute_metrics  # noqa: E402
 from ctc_recognizer.preprocessing import read_image, to_rgb_uint8  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
-HOLDOUT_LIST = ROOT / "training" / "splits" / "real_holdout.txt"
-REAL_SOURCES = ["iiit5k-train", "real-train/svt-train", "real-train/ic15-train", "real-train/ic03-train-filtered"]
 
 
 # ------------------------------------------------------------------ engines
@@ -133,24 +130,13 @@ def folder_set(folder: Path, limit: int | None = None):
     return [to_rgb_uint8(read_image(p)) for p in paths], texts
 
 
-def real_holdout_sets(data_root: Path = SHARED) -> dict[str, tuple[list, list[str]]]:
+def real_holdout_sets() -> dict[str, tuple[list, list[str]]]:
     """The project's real test crops (training/splits/real_holdout.txt), per source, labels as
     annotated (nothing filtered: every engine is scored on the same crops)."""
-    from training.data import holdout_by_list, read_holdout_list, read_labels_tsv
+    from training.data import real_holdout_sets as held_out_samples
 
-    keys = read_holdout_list(HOLDOUT_LIST)
-    sets = {}
-    for src in REAL_SOURCES:
-        folder = data_root / src
-        if not (folder / "labels.tsv").is_file():
-            print(f"real holdout: {folder} is missing, left out", file=sys.stderr)
-            continue
-        split = holdout_by_list(read_labels_tsv(folder), keys)
-        if split is None:
-            continue
-        val = split[1]
-        sets[Path(src).name] = ([to_rgb_uint8(val.load(i)) for i in range(len(val))], list(val.texts))
-    return sets
+    return {name: ([to_rgb_uint8(s.load(i)) for i in range(len(s))], list(s.texts))
+            for name, s in held_out_samples(skip_missing=True).items()}
 
 
 def timed(engine, images, batch_size, max_images=None):

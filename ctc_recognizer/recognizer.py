@@ -327,15 +327,16 @@ class Recognizer(
         results: list[Prediction] = []
         for start in range(0, len(batch), batch_size):
             # (index in this chunk, rotation, preprocessed) for every reading to try
+            chunk = batch[start:start + batch_size]
             candidates: list[tuple[int, int, Preprocessed]] = []
-            for k, img in enumerate(batch[start:start + batch_size]):
+            for k, img in enumerate(chunk):
                 array = load_array(img)
                 candidates.append((k, 0, prepare_array(array, self.config)))
                 if rotate_tall and array.shape[0] >= TALL_RATIO * array.shape[1]:
                     for rotation in (90, 270):
                         turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
                         candidates.append((k, rotation, prepare_array(turned, self.config, array.shape[:2])))
-            readings: list[list[Prediction]] = [[] for _ in range(1 + max(k for k, _, _ in candidates))]
+            readings: list[list[Prediction]] = [[] for _ in chunk]
             for sub in range(0, len(candidates), batch_size):
                 part = candidates[sub:sub + batch_size]
                 probs = self.predict_probs([c[2].image for c in part])

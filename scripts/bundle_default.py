@@ -22,16 +22,15 @@ from ctc_recognizer.preprocessing import fit_to_model, read_image  # noqa: E402
 from ctc_recognizer.recognizer import DEFAULT_MODEL_DIR  # noqa: E402
 
 FILES = ("config.json", "model.onnx", "model.keras", "train_config.json")
-SHARED = ROOT.parent / "shared" / "data"
 
 
 def real_training_crops(n: int) -> list[Path]:
     """Up to ``n`` real crops of ../shared/data that are not in the real holdout list (for
     int8 calibration), spread over the sources; none if the folder is absent."""
-    from training.data import read_holdout_list
+    from training.data import REAL_HOLDOUT_LIST, SHARED_DATA, read_holdout_list
 
-    held_out = read_holdout_list(ROOT / "training" / "splits" / "real_holdout.txt")
-    files = sorted(f for f in SHARED.glob("**/*.jpg") if f"{f.parent.name}/{f.name}" not in held_out)
+    held_out = read_holdout_list(REAL_HOLDOUT_LIST)
+    files = sorted(f for f in SHARED_DATA.glob("**/*.jpg") if f"{f.parent.name}/{f.name}" not in held_out)
     return files[:: max(1, len(files) // n)][:n]
 
 

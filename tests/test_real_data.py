@@ -84,6 +84,20 @@ def test_holdout_list_splits_named_files_out(tmp_path):
         read_holdout_list(tmp_path / "empty.txt")
 
 
+def test_real_holdout_sets_finds_sources_by_folder_name(tmp_path):
+    from tests.test_training import make_labels_folder
+    from training.data import REAL_HOLDOUT_LIST, real_holdout_sets
+
+    assert REAL_HOLDOUT_LIST == HOLDOUT
+    make_labels_folder(tmp_path / "data" / "group" / "src", TINY_WORDS[:6])
+    listing = tmp_path / "holdout.txt"
+    listing.write_text("src/w1.png\nsrc/w4.png\nmissing/w0.png\n")
+    with pytest.raises(FileNotFoundError, match="missing/labels.tsv"):
+        real_holdout_sets(tmp_path / "data", listing)
+    sets = real_holdout_sets(tmp_path / "data", listing, skip_missing=True)
+    assert list(sets) == ["src"] and sets["src"].texts == [TINY_WORDS[1], TINY_WORDS[4]]
+
+
 def test_committed_holdout_list_is_ten_percent_of_every_source():
     keys = [ln for ln in HOLDOUT.read_text().splitlines() if ln and not ln.startswith("#")]
     by_source = {}

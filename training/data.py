@@ -23,7 +23,7 @@ import multiprocessing as mp
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import cv2
 import numpy as np
@@ -247,16 +247,43 @@ def holdout_key(samples: SampleSet, i: int) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def read_holdout_list(path: str | os.PathLike) -> set[str]:
-    """A committed holdout list: one ``<folder name>/<file name>`` per line (``#`` comments)."""
+#: The project's real test set (scripts/make_holdout_list.py) and where its crops live.
+REAL_HOLDOUT_LIST = Path(__file__).resolve().parent / "splits" / "real_holdout.txt"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def read_holdout_list(path: str | os.PathLike) -> dict[str, None]:
+    """A committed holdout list: one ``<folder name>/<file name>`` per line (``#`` comments).
+    Returns the names in file order (a dict used as an ordered set)."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    keys = {ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")}
+    keys = dict.fromkeys(ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))
     if not keys:
         raise ValueError(f"{path}: the holdout list is empty")
     return keys
 
 
-def holdout_by_list(samples: SampleSet, keys: set[str]) -> tuple[SampleSet, SampleSet] | None:
+def real_holdout_sets(root: str | os.PathLike = SHARED_DATA, list_path: str | os.PathLike = REAL_HOLDOUT_LIST,
+                      skip_missing: bool = False) -> dict[str, SampleSet]:
+    """The held-out crops of every source the list names, in list order, found by folder name
+    under ``root``; labels as annotated. A missing source folder raises FileNotFoundError, or
+    is left out with a warning when ``skip_missing``."""
+    keys = read_holdout_list(list_path)
+    root = Path(root)
+    sets: dict[str, SampleSet] = {}
+    for folder in dict.fromkeys(k.split("/")[0] for k in keys):
+        found = sorted(root.glob(f"**/{folder}/labels.tsv"))
+        if not found:
+            if skip_missing:
+                logger.warning("real holdout: no %s/labels.tsv under %s, left out", folder, root)
+                continue
+            raise FileNotFoundError(f"real holdout: no {folder}/labels.tsv under {root}")
+        split = holdout_by_list(read_labels_tsv(found[0].parent), keys)
+        if split is not None:
+            sets[folder] = split[1]
+    return sets
+
+
+def holdout_by_list(samples: SampleSet, keys: Collection[str]) -> tuple[SampleSet, SampleSet] | None:
     """Split ``samples`` into (train, held out) by a holdout list; ``None`` if the list names
     none of them (then the caller falls back to the hash split)."""
     train, val = [], []

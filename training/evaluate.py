@@ -73,20 +73,13 @@ def load_eval_data(spec: str, num: int | None = None, seed: int = 1234, vocab: s
         samples = [renderer.render(i) for i in range(n)]
         return [s[0] for s in samples], [s[1] for s in samples], f"{kind}-{split}"
     if spec == "real-holdout" or spec.startswith("real-holdout:"):
-        # the project's real test crops: files of ../shared/data (or the given root) named in
-        # training/splits/real_holdout.txt, all sources together
-        root = Path(spec.partition(":")[2] or Path(__file__).resolve().parents[2] / "shared" / "data")
-        keys = D.read_holdout_list(Path(__file__).resolve().parent / "splits" / "real_holdout.txt")
-        images, texts = [], []
-        for folder in sorted({k.split("/")[0] for k in keys}):
-            found = list(root.glob(f"**/{folder}/labels.tsv"))
-            if not found:
-                raise SystemExit(f"real-holdout: no {folder}/labels.tsv under {root}")
-            split = D.holdout_by_list(D.read_labels_tsv(found[0].parent), keys)
-            if split:
-                held_out = split[1]
-                images += [D.sample_key(held_out, i) for i in range(len(held_out))]
-                texts += held_out.texts
+        # the project's real test crops (training/splits/real_holdout.txt), all sources together
+        try:
+            sets = D.real_holdout_sets(spec.partition(":")[2] or D.SHARED_DATA)
+        except FileNotFoundError as exc:
+            raise SystemExit(str(exc)) from None
+        images = [D.sample_key(s, i) for s in sets.values() for i in range(len(s))]
+        texts = [t for s in sets.values() for t in s.texts]
         images, texts = (images[:num], texts[:num]) if num else (images, texts)
         return images, texts, "real-holdout"
     if spec.startswith("mjsynth:"):
