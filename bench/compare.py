@@ -9,8 +9,10 @@ Engines: ``default`` (bundled fp32 ONNX), ``default-int8`` (model.int8.onnx if b
 given with ``--model NAME=DIR``), ``tesseract`` (Tesseract 5, ``--psm 8`` single word, one
 process per image), ``rapidocr`` (RapidOCR's PP-OCRv4 recognizer from ``rapidocr-onnxruntime``).
 
-Data: ``--synthetic-clean N`` / ``--synthetic N`` words rendered at their natural size in font
-families never trained on (``training.synth`` test split), clean or with the training
+Data: ``--synthetic-words N``: dictionary words (lower / Title / UPPER case) rendered clean at
+their natural size in font families never trained on (``training.synth`` test split, families
+drawn uniformly); ``--synthetic-clean N`` / ``--synthetic N``: the generator's full mix (words,
+numbers, random codes, punctuation, two-word lines) in those fonts, clean or with the training
 degradations (colours, textures, blur, noise, perspective, JPEG); ``--folder DIR`` any folder with ``labels.tsv``;
 ``--real-holdout`` the project's real-image test set: the crops of ../shared/data named in
 ``training/splits/real_holdout.txt`` (10% of each source, never trained on), scored as a whole
@@ -112,11 +114,11 @@ class RapidOCREngine:
 
 
 # ------------------------------------------------------------------ data
-def synthetic_set(n: int, seed: int = 2024, augment: bool = True):
+def synthetic_set(n: int, seed: int = 2024, augment: bool = True, text: str = "mixed"):
     from training.synth import WordRenderer
 
     vocab = Recognizer.from_pretrained().config.vocab
-    r = WordRenderer("test", seed=seed, vocab=vocab, augment=augment)
+    r = WordRenderer("test", seed=seed, vocab=vocab, augment=augment, text=text)
     samples = [r.render(i) for i in range(n)]
     return [s[0] for s in samples], [s[1] for s in samples]
 
@@ -153,6 +155,8 @@ def main(argv=None) -> None:
                    help="held-out-font synthetic words with the training degradations (0: none)")
     p.add_argument("--synthetic-clean", type=int, default=1000,
                    help="held-out-font synthetic words, dark text on white, no degradation (0: none)")
+    p.add_argument("--synthetic-words", type=int, default=1000,
+                   help="held-out-font dictionary words (lower / Title / UPPER case), clean (0: none)")
     p.add_argument("--real-holdout", action="store_true", help="also the held-out real crops of ../shared/data")
     p.add_argument("--folder", nargs="*", default=[], help="extra labels.tsv folders")
     p.add_argument("--model", nargs="*", default=[],
@@ -182,6 +186,9 @@ def main(argv=None) -> None:
         names.append(name)
 
     datasets = {}
+    if args.synthetic_words:
+        datasets[f"synthetic words, clean, held-out fonts ({args.synthetic_words})"] = synthetic_set(
+            args.synthetic_words, augment=False, text="words")
     if args.synthetic_clean:
         datasets[f"synthetic clean, held-out fonts ({args.synthetic_clean})"] = synthetic_set(
             args.synthetic_clean, augment=False)

@@ -14,7 +14,18 @@ FULL=(
   fonts-adf-gillius fonts-humor-sans fonts-fantasque-sans fonts-anonymous-pro
   fonts-staypuft fonts-yanone-kaffeesatz fonts-oldstandard fonts-junicode fonts-gfs-didot
   fonts-bebas-neue fonts-paratype fonts-averia-gwf fonts-karla fonts-lobster fonts-isabella
-  fonts-tuffy wamerican tesseract-ocr
+  fonts-tuffy
+  # more families (added for the stage-3 default model)
+  fonts-go fonts-croscore fonts-cmu fonts-vollkorn fonts-inter fonts-mononoki fonts-play
+  fonts-jura fonts-yrsa-rasa fonts-cabin fonts-prociono fonts-goudybookletter
+  fonts-ocr-a fonts-femkeklaver fonts-breip fonts-dkg-handwriting fonts-rufscript
+  fonts-tomsontalks fonts-blankenburg fonts-agave fonts-manrope fonts-b612 fonts-clear-sans
+  fonts-beteckna fonts-radisnoir fonts-sora fonts-adf-verana fonts-adf-baskervald
+  fonts-adf-berenis fonts-adf-tribun fonts-adf-universalis fonts-adf-libris fonts-adf-ikarius
+  fonts-adf-romande fonts-adf-irianis fonts-adf-mekanus fonts-junction fonts-quattrocento
+  fonts-sil-doulos fonts-gfs-artemisia fonts-gfs-bodoni-classic fonts-gfs-neohellenic fonts-mplus
+  fonts-hermit fonts-monoid fonts-roboto-slab fonts-noto-mono
+  wamerican tesseract-ocr
 )
 if [ "${1:-}" = "--minimal" ]; then PKGS=("${MINIMAL[@]}"); else PKGS=("${FULL[@]}"); fi
 $SUDO apt-get update -q

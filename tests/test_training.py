@@ -205,6 +205,31 @@ def test_synthetic_words_are_deterministic_and_fonts_held_out():
     assert any(c.isdigit() for t in texts for c in t) and any(c.isupper() for t in texts for c in t)
 
 
+def test_fonts_are_drawn_per_family_and_words_mode_renders_dictionary_words(tmp_path):
+    from training.synth import WordRenderer, discover_fonts
+
+    fonts = list(discover_fonts()["train"])
+    # one family with many files, one with a single file: per family they are drawn equally often
+    many = [f.path for f in fonts[:1]] * 9
+    r = WordRenderer("train", seed=3, fonts=many + [fonts[-1].path], augment=False)
+    rng = np.random.default_rng(0)
+    picks = [r.pick_font(rng) for _ in range(2000)]
+    assert 0.4 < picks.count(fonts[-1].path) / len(picks) < 0.6
+    r_file = WordRenderer("train", seed=3, fonts=many + [fonts[-1].path], augment=False, font_sampling="file")
+    picks = [r_file.pick_font(rng) for _ in range(2000)]
+    assert picks.count(fonts[-1].path) / len(picks) < 0.2
+    with pytest.raises(ValueError, match="font_sampling"):
+        WordRenderer("train", font_sampling="weights")
+    with pytest.raises(ValueError, match="text"):
+        WordRenderer("train", text="sentences")
+
+    words = WordRenderer("test", seed=1, augment=False, text="words")
+    lexicon = {w.lower() for w in words.words}
+    texts = [words.render(i)[1] for i in range(100)]
+    assert all(t.lower() in lexicon for t in texts)
+    assert any(t.isupper() for t in texts) and any(t.islower() for t in texts)
+
+
 # ---------------------------------------------------------------- export
 def test_tiny_model_overfits_and_onnx_matches_keras(tiny_model_dir):
     """A few hundred rendered words: >= 90% training word accuracy, and the exported ONNX
@@ -302,3 +327,21 @@ def test_symbol_and_keycap_fonts_are_never_used():
         assert not [f.family for f in fonts if EXCLUDED_FAMILIES.search(f.family)]
     assert EXCLUDED_FAMILIES.search("Standard Symbols PS") and EXCLUDED_FAMILIES.search("Linux Biolinum Keyboard O")
     assert not EXCLUDED_FAMILIES.search("DejaVu Sans")
+
+
+def test_caps_form_fonts_are_not_used():
+    """All-caps and small-caps fonts draw lower case as capitals: rendering lower-case labels
+    in them would teach the wrong case, so font discovery leaves them out."""
+    import glob
+
+    from training.synth import _caps_form_lowercase, discover_fonts
+
+    caps = [p for p in glob.glob("/usr/share/fonts/**/BebasNeue-Regular.otf", recursive=True)
+            + glob.glob("/usr/share/fonts/**/Go-Smallcaps.ttf", recursive=True)]
+    ordinary = glob.glob("/usr/share/fonts/**/DejaVuSans.ttf", recursive=True)
+    if not caps or not ordinary:
+        pytest.skip("needs fonts-bebas-neue or fonts-go, and fonts-dejavu (scripts/install_system_deps.sh)")
+    assert all(_caps_form_lowercase(p) for p in caps)
+    assert not _caps_form_lowercase(ordinary[0])
+    used = {f.path for fonts in discover_fonts().values() for f in fonts}
+    assert not used & set(caps)

@@ -339,11 +339,12 @@ def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- synthetic cache
 def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
-    split, seed, vocab, start, stop, cfg_dict, augment, backgrounds = args
+    split, seed, vocab, start, stop, cfg_dict, augment, backgrounds, font_sampling = args
     from .synth import WordRenderer
 
     cfg = RecognizerConfig.from_dict(cfg_dict)
-    renderer = WordRenderer(split, seed=seed, vocab=vocab, augment=augment, backgrounds=backgrounds)
+    renderer = WordRenderer(split, seed=seed, vocab=vocab, augment=augment, backgrounds=backgrounds,
+                            font_sampling=font_sampling)
     images = np.empty((stop - start, cfg.height, cfg.width, cfg.channels), np.uint8)
     texts = []
     for k, i in enumerate(range(start, stop)):
@@ -355,16 +356,19 @@ def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
 
 def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
                   cache_dir: str | os.PathLike | None = None, workers: int | None = None,
-                  augment: bool = True, backgrounds: Sequence[str | os.PathLike] | None = None) -> ArraySampleSet:
+                  augment: bool = True, backgrounds: Sequence[str | os.PathLike] | None = None,
+                  font_sampling: str = "family") -> ArraySampleSet:
     """``n`` rendered words of a font split, at model size; cached on disk by content hash.
-    ``backgrounds``: real crops to borrow backgrounds from (see :class:`training.synth.WordRenderer`)."""
+    ``backgrounds``: real crops to borrow backgrounds from; ``font_sampling``: ``"family"`` or
+    ``"file"`` (see :class:`training.synth.WordRenderer`)."""
     from .synth import discover_fonts
 
     fonts = [f.path for f in discover_fonts()[split]]
     backgrounds = sorted(str(b) for b in backgrounds) if backgrounds else []
     bg_key = hashlib.sha1("\n".join(Path(b).name for b in backgrounds).encode()).hexdigest()
     key = json.dumps([split, n, seed, config.vocab, config.height, config.width, config.channels,
-                      config.resize_mode, augment, fonts, bg_key, 4], sort_keys=True)
+                      config.resize_mode, augment, fonts, bg_key, 4]
+                     + ([] if font_sampling == "file" else [font_sampling, 5]), sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
     cache = Path(cache_dir or os.environ.get("CTC_RECOGNIZER_CACHE", "~/.cache/ctc_recognizer")).expanduser()
     path = cache / f"synth-{split}-{n}-{digest}.npz"
@@ -373,7 +377,7 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
             return ArraySampleSet(data["images"], [str(t) for t in data["texts"]], name=f"synthetic-{split}")
     workers = workers or min(os.cpu_count() or 1, 8)
     chunk = max(1, min(2000, -(-n // workers)))
-    jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment, backgrounds)
+    jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment, backgrounds, font_sampling)
             for s in range(0, n, chunk)]
     logger.info("rendering %d synthetic %s words with %d worker(s)...", n, split, workers)
     if workers > 1 and len(jobs) > 1:

@@ -8,8 +8,9 @@ protocol), CER (exact and standard protocol), WER and images/s.
 ``--model``: a run folder, an exported model folder, a Hub id, or omitted for the bundled
 default. ``--data``: ``folder:PATH``, ``mjsynth:PATH`` (its ``annotation_test.txt``, else
 ``annotation_val.txt``), ``hf:NAME[:split]``, or ``synthetic[:val|test]`` /
-``synthetic-clean[:val|test]`` (words rendered in held-out fonts at their natural size, with the
-training degradations or clean), or ``real-holdout[:ROOT]`` (the project's real test crops named
+``synthetic-clean[:val|test]`` (words, numbers, codes, punctuation and two-word lines rendered in
+held-out fonts at their natural size, with the training degradations or clean),
+``synthetic-words[:val|test]`` (dictionary words only, clean, held-out fonts), or ``real-holdout[:ROOT]`` (the project's real test crops named
 in ``training/splits/real_holdout.txt``, read from ../shared/data or ROOT). ``--keras`` runs the
 Keras model instead of ONNX.
 """
@@ -67,7 +68,10 @@ def load_eval_data(spec: str, num: int | None = None, seed: int = 1234, vocab: s
 
         kind, _, split = spec.partition(":")
         split = split or "test"
-        renderer = WordRenderer(split, seed=seed, augment=kind != "synthetic-clean",
+        if kind not in ("synthetic", "synthetic-clean", "synthetic-words"):
+            raise ValueError(f"unknown synthetic set {kind!r}: use synthetic, synthetic-clean or synthetic-words")
+        renderer = WordRenderer(split, seed=seed, augment=kind == "synthetic",
+                                text="words" if kind == "synthetic-words" else "mixed",
                                 **({"vocab": vocab} if vocab else {}))
         n = num or 1000
         samples = [renderer.render(i) for i in range(n)]

@@ -53,8 +53,37 @@ class FontInfo:
 EXCLUDED_FAMILIES = re.compile(r"symbol|dingbat|d050000l|keyboard|nushu|emoji|icon|awesome|braille", re.I)
 
 
+def _caps_form_lowercase(path: str) -> bool:
+    """True for all-caps and small-caps fonts, whose lower-case letters are drawn as capitals:
+    words rendered in them would teach the model that capitals read as lower case.
+
+    Each of a few letters whose lower- and upper-case shapes differ in ordinary fonts is drawn
+    in both cases, cropped to its ink and resized to 16x16; the mean difference relative to the
+    ink is below 0.36 for caps-form fonts (Bebas Neue, Go Smallcaps, ADF Titling/Style) and above
+    0.42 for every ordinary font, thin or black, on a Debian font collection."""
+    font = ImageFont.truetype(path, 48)
+
+    def glyph(ch: str) -> np.ndarray:
+        left, top, right, bottom = font.getbbox(ch)
+        im = Image.new("L", (max(1, right - left) + 4, max(1, bottom - top) + 4), 0)
+        ImageDraw.Draw(im).text((2 - left, 2 - top), ch, font=font, fill=255)
+        a = np.asarray(im)
+        ys, xs = np.nonzero(a > 64)
+        if len(xs) == 0:
+            return np.zeros((16, 16), np.float32)
+        a = a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        return np.asarray(Image.fromarray(a).resize((16, 16), Image.BILINEAR), np.float32) / 255
+
+    scores = []
+    for ch in "abdeghnqrty":
+        lo, up = glyph(ch), glyph(ch.upper())
+        scores.append(np.abs(lo - up).mean() / max(1e-3, float((lo + up).mean() / 2)))
+    return float(np.mean(scores)) < 0.38
+
+
 def _font_family(path: str) -> str | None:
-    """Family name of a text font that covers all alphanumerics, else None."""
+    """Family name of a text font that covers all alphanumerics and draws lower case as lower
+    case, else None."""
     try:
         from fontTools.ttLib import TTFont
 
@@ -64,7 +93,9 @@ def _font_family(path: str) -> str | None:
             return None
         names = font["name"]
         family = names.getDebugName(16) or names.getDebugName(1) or Path(path).stem
-        return None if EXCLUDED_FAMILIES.search(family) else family
+        if EXCLUDED_FAMILIES.search(family) or _caps_form_lowercase(path):
+            return None
+        return family
     except Exception:  # noqa: BLE001 - any unreadable font file is simply not used
         return None
 
@@ -130,17 +161,34 @@ class WordRenderer:
         max_len: longest text generated.
         backgrounds: image files (real photo crops) whose blurred colours and lighting serve as
             backgrounds for some of the words (augmented renders only).
+        font_sampling: ``"family"`` (default) draws a font family uniformly, then one of its
+            files, so a family shipped in 38 weights and widths is not 38 times as frequent as
+            a family with one file; ``"file"`` draws font files uniformly (renders up to v4).
+        text: ``"mixed"`` (default): dictionary words in lower / Title / UPPER case, numbers,
+            random codes, words with punctuation and two-word lines; ``"words"``: dictionary
+            words only (in those cases).
     """
 
     def __init__(self, split: str = "train", seed: int = 0, vocab: str = DEFAULT_VOCAB,
                  augment: bool = True, max_len: int = 20, words: Sequence[str] | None = None,
-                 fonts: Sequence[str] | None = None, backgrounds: Sequence[str | os.PathLike] | None = None):
+                 fonts: Sequence[str] | None = None, backgrounds: Sequence[str | os.PathLike] | None = None,
+                 font_sampling: str = "family", text: str = "mixed"):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        if font_sampling not in ("family", "file"):
+            raise ValueError(f"font_sampling must be 'family' or 'file', got {font_sampling!r}")
+        if text not in ("mixed", "words"):
+            raise ValueError(f"text must be 'mixed' or 'words', got {text!r}")
         self.split, self.seed, self.vocab, self.augment, self.max_len = split, seed, vocab, augment, max_len
-        self.font_paths = list(fonts) if fonts else [f.path for f in discover_fonts()[split]]
-        if not self.font_paths:
+        self.font_sampling, self.text_kind = font_sampling, text
+        infos = [FontInfo(p, p) for p in fonts] if fonts else list(discover_fonts()[split])
+        if not infos:
             raise RuntimeError(f"no fonts for split {split!r}")
+        groups: dict[str, list[str]] = {}
+        for f in infos:
+            groups.setdefault(f.family, []).append(f.path)
+        self.font_paths = [f.path for f in infos]
+        self.font_families = [groups[k] for k in sorted(groups)]
         self.words = tuple(words) if words else load_words()
         self.punct = [c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]_" if c in vocab]
         self.has_space = " " in vocab
@@ -162,7 +210,7 @@ class WordRenderer:
         return w
 
     def random_text(self, rng: np.random.Generator) -> str:
-        r = rng.random()
+        r = 0.0 if self.text_kind == "words" else rng.random()
         if r < 0.55:
             text = self._case(self.words[rng.integers(len(self.words))], rng)
         elif r < 0.67:  # numbers: plain, prices, dates, codes
@@ -193,6 +241,12 @@ class WordRenderer:
         text = "".join(c for c in text if c in self.vocab).strip()
         text = text[: self.max_len].strip()
         return text or str(rng.choice([c for c in self.vocab if c.isalnum()] or list(self.vocab)))
+
+    def pick_font(self, rng: np.random.Generator) -> str:
+        if self.font_sampling == "file":
+            return self.font_paths[rng.integers(len(self.font_paths))]
+        family = self.font_families[rng.integers(len(self.font_families))]
+        return family[rng.integers(len(family))]
 
     # ------------------------------------------------------------------ image
     def _font(self, path: str, size: int) -> ImageFont.FreeTypeFont:
@@ -237,7 +291,7 @@ class WordRenderer:
         """Sample ``i``: ``(RGB uint8 (h, w, 3), text)``."""
         rng = np.random.default_rng([self.seed, i, SPLITS.index(self.split)])
         text = self.random_text(rng)
-        font_path = self.font_paths[rng.integers(len(self.font_paths))]
+        font_path = self.pick_font(rng)
         size = int(rng.integers(22, 56))
         font = self._font(font_path, size)
         if not self.augment:

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--synth-val-size", type=int, default=1000, help="rendered validation words (held-out fonts)")
     g.add_argument("--synth-real-backgrounds", action="store_true",
                    help="give some rendered words backgrounds borrowed (blurred) from the real training crops")
+    g.add_argument("--synth-font-sampling", default="family", choices=("family", "file"),
+                   help="family: draw a font family uniformly, then one of its files; file: draw font "
+                        "files uniformly (over-represents families shipped in many weights)")
     g.add_argument("--image-column", default="image")
     g.add_argument("--text-column", default="text")
     g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
@@ -225,17 +228,19 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
     if synthetic_at is not None:
         backgrounds = [p for s in train_sources for p in _file_paths(s.samples)] if args.synth_real_backgrounds else None
         train = D.synthetic_set("train", args.synth_train_size, config, seed=args.seed, cache_dir=args.cache_dir,
-                                backgrounds=backgrounds)
+                                backgrounds=backgrounds, font_sampling=args.synth_font_sampling)
         train_sources.insert(synthetic_at[0], D.WeightedSource(D.fit_time_steps(train, charset, time_steps),
                                                                synthetic_at[1]))
         if args.val_data is None:
-            val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
+            val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,
+                                  font_sampling=args.synth_font_sampling)
             val = D.fit_time_steps(val, charset, time_steps)
             val_sets = {"synthetic": (val.images, val.texts), **val_sets}
     for spec in args.val_data or []:
         if spec.startswith("synthetic"):
             split = spec.partition(":")[2] or "val"
-            val = D.synthetic_set(split, args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir)
+            val = D.synthetic_set(split, args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,
+                                  font_sampling=args.synth_font_sampling)
             val = D.fit_time_steps(val, charset, time_steps)
             val_sets[f"synthetic-{split}"] = (val.images, val.texts)
             continue
