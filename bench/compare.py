@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -73,27 +74,42 @@ class TesseractEngine:
     """Tesseract 5 in single-word mode (``--psm 8``); one process per image, as users call it."""
 
     batches = False  # no batch mode: its batch-64 rate is its batch-1 rate
+    native_batch = 1
 
     def __init__(self):
         if not shutil.which("tesseract"):
             raise RuntimeError("tesseract is not installed (apt-get install tesseract-ocr)")
         self.tmp = Path(tempfile.mkdtemp(prefix="bench_tess_"))
+        self.env = None
 
     def read(self, images, batch_size):
         import cv2
 
         out = []
         for img in images:
-            path = self.tmp / "w.png"
+            path = self.tmp / f"w{threading.get_ident()}.png"  # one file per thread (read_parallel)
             cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
             res = subprocess.run(["tesseract", str(path), "stdout", "--psm", "8", "-l", "eng"],
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env=self.env)
             out.append(res.stdout.strip())
         return out
+
+    def read_parallel(self, images):
+        """The same single-word reads, one process per CPU core at a time (accuracy runs only)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # the parallelism is the processes
+        try:
+            with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+                return [t for part in pool.map(lambda im: self.read([im], 1), images) for t in part]
+        finally:
+            self.env = None
 
 
 class RapidOCREngine:
     """RapidOCR's PP-OCRv4 recognizer only (no detection, no angle classifier)."""
+
+    native_batch = 6  # RapidOCR's own rec_batch_num
 
     def __init__(self):
         from rapidocr_onnxruntime import RapidOCR
@@ -141,6 +157,10 @@ def real_holdout_sets() -> dict[str, tuple[list, list[str]]]:
             for name, s in held_out_samples(skip_missing=True).items()}
 
 
+def _rate(v) -> str:
+    return "–" if v is None else f"{v:.0f}"
+
+
 def timed(engine, images, batch_size, max_images=None):
     subset = images[:max_images] if max_images else images
     engine.read(subset[:min(len(subset), batch_size)], batch_size)  # warm-up
@@ -163,6 +183,9 @@ def main(argv=None) -> None:
                    help="extra ONNX models as NAME=DIR[:FILE] (e.g. seed=runs/seed/model int8=runs/default/model:model.int8.onnx)")
     p.add_argument("--engines", nargs="*", default=["default", "keras", "tesseract", "rapidocr"])
     p.add_argument("--batch1-images", type=int, default=300, help="images timed at batch 1 (speed only)")
+    p.add_argument("--accuracy-only", action="store_true",
+                   help="no timing: read everything at each engine's own batch size (RapidOCR's default 6, "
+                        "Tesseract 1, ours 64); for accuracy rows run beside another job, merged later")
     p.add_argument("--include-json", nargs="*", default=[],
                    help="rows of an earlier run (its --json-out) to add to the table, e.g. the slow "
                         "Tesseract/RapidOCR rows on the same images; they keep their own speeds")
@@ -217,8 +240,15 @@ def main(argv=None) -> None:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue
         for dname, (images, refs) in datasets.items():
-            preds, wps64 = timed(engine, images, 64)
-            wps1 = timed(engine, images, 1, args.batch1_images)[1] if getattr(engine, "batches", True) else wps64
+            if args.accuracy_only:
+                if hasattr(engine, "read_parallel"):
+                    preds = engine.read_parallel(images)
+                else:
+                    preds = engine.read(images, getattr(engine, "native_batch", 64))
+                wps64 = wps1 = None
+            else:
+                preds, wps64 = timed(engine, images, 64)
+                wps1 = timed(engine, images, 1, args.batch1_images)[1] if getattr(engine, "batches", True) else wps64
             for sub, a, b in [(dname, 0, len(refs))] + per_source.get(dname, []):
                 m = compute_metrics(preds[a:b], refs[a:b])
                 rows.append({"engine": name, "data": sub, "word_accuracy": m.word_accuracy,
@@ -235,7 +265,7 @@ def main(argv=None) -> None:
     for r in sorted(rows, key=lambda r: list(dict.fromkeys(x["data"] for x in rows)).index(r["data"])):
         lines.append(f"| {r['data']} | {r['engine']} | {r['word_accuracy']:.1%} | {r['word_accuracy_ci']:.1%} | "
                      f"{r['word_accuracy_std']:.1%} | {r['cer']:.1%} | {r['cer_std']:.1%} | "
-                     f"{r['words_per_s_batch1']:.0f} | {r['words_per_s_batch64']:.0f} |")
+                     f"{_rate(r['words_per_s_batch1'])} | {_rate(r['words_per_s_batch64'])} |")
     table = "\n".join(lines)
     print("\n" + table)
     if args.markdown_out:
