@@ -169,6 +169,17 @@ def timed(engine, images, batch_size, max_images=None):
     return preds, len(subset) / (time.perf_counter() - t)
 
 
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| data | engine | word acc. | word acc. (no case) | word acc. (std.) | CER | CER (std.) "
+             "| words/s batch 1 | words/s batch 64 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: list(dict.fromkeys(x["data"] for x in rows)).index(r["data"])):
+        lines.append(f"| {r['data']} | {r['engine']} | {r['word_accuracy']:.1%} | {r['word_accuracy_ci']:.1%} | "
+                     f"{r['word_accuracy_std']:.1%} | {r['cer']:.1%} | {r['cer_std']:.1%} | "
+                     f"{_rate(r['words_per_s_batch1'])} | {_rate(r['words_per_s_batch64'])} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--synthetic", type=int, default=1000,
@@ -259,14 +270,7 @@ def main(argv=None) -> None:
 
     for f in args.include_json:
         rows += [r for r in json.loads(Path(f).read_text()) if r["engine"] not in names]
-    lines = ["| data | engine | word acc. | word acc. (no case) | word acc. (std.) | CER | CER (std.) "
-             "| words/s batch 1 | words/s batch 64 |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(rows, key=lambda r: list(dict.fromkeys(x["data"] for x in rows)).index(r["data"])):
-        lines.append(f"| {r['data']} | {r['engine']} | {r['word_accuracy']:.1%} | {r['word_accuracy_ci']:.1%} | "
-                     f"{r['word_accuracy_std']:.1%} | {r['cer']:.1%} | {r['cer_std']:.1%} | "
-                     f"{_rate(r['words_per_s_batch1'])} | {_rate(r['words_per_s_batch64'])} |")
-    table = "\n".join(lines)
+    table = markdown_table(rows)
     print("\n" + table)
     if args.markdown_out:
         Path(args.markdown_out).write_text(table + "\n", encoding="utf-8")

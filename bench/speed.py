@@ -4,7 +4,9 @@ not depend on them), plus any exported model folders.
     python bench/speed.py [--archs crnn seed] [--model default=ctc_recognizer/models/default ...]
 
 Prints words/s at batch 64 and the median latency at batch 1 (model call only, inputs already
-preprocessed), and each entry's speed relative to ``seed``.
+preprocessed), and each entry's speed relative to ``seed``. The models are timed in turns
+(``--rounds`` rounds of ``--seconds`` each per model) and the median round is reported, so a
+shared machine's slow spells hit every model alike instead of whichever ran during them.
 """
 
 from __future__ import annotations
@@ -48,11 +50,12 @@ def main(argv=None) -> None:
     p.add_argument("--archs", nargs="*", default=["seed", "crnn"])
     p.add_argument("--model", nargs="*", default=[], help="NAME=DIR[:FILE] exported model folders")
     p.add_argument("--vocab", default="default")
-    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--seconds", type=float, default=1.0, help="per model and round, each of batch 64 and batch 1")
+    p.add_argument("--rounds", type=int, default=5)
     args = p.parse_args(argv)
     import onnxruntime as ort
 
-    results = []
+    sessions = []
     if args.archs:
         from ctc_recognizer.charset import Charset
         from ctc_recognizer.config import RecognizerConfig
@@ -66,8 +69,7 @@ def main(argv=None) -> None:
             model = build_model(arch, Charset(vocab).num_classes)
             onnx_bytes, _ = keras_to_onnx_bytes(model, cfg)
             sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
-            results.append((f"{arch} (arch, {model.count_params():,} params)",
-                            *measure(sess, "input", (32, 128, 3), args.seconds)))
+            sessions.append((f"{arch} (arch, {model.count_params():,} params)", sess, "input", (32, 128, 3)))
     for spec in args.model:
         name, _, rest = spec.partition("=")
         folder, _, file = rest.partition(":")
@@ -75,7 +77,13 @@ def main(argv=None) -> None:
 
         rec = Recognizer.from_pretrained(folder, model_file=file or None)
         c = rec.config
-        results.append((name, *measure(rec.session, c.input_name, (c.height, c.width, c.channels), args.seconds)))
+        sessions.append((name, rec.session, c.input_name, (c.height, c.width, c.channels)))
+    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in sessions}
+    for _ in range(args.rounds):
+        for name, sess, input_name, shape in sessions:
+            rounds[name].append(measure(sess, input_name, shape, args.seconds))
+    results = [(name, float(np.median([r[0] for r in rs])), float(np.median([r[1] for r in rs])))
+               for name, rs in rounds.items()]
     seed = next((r[1] for r in results if r[0].startswith("seed")), None)
     print(f"{'model':42s} {'words/s b64':>12s} {'ms b1 (median)':>15s} {'x seed':>7s}")
     for name, wps, ms in results:

@@ -1,0 +1,40 @@
+"""The benchmark scripts run end to end on a tiny model (their numbers are not checked: speed
+targets are read from their printed tables, never asserted in unit tests)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_speed_script_times_models_in_turns(tiny_model_dir):
+    out = subprocess.run([sys.executable, "bench/speed.py", "--archs", "--model", f"tiny={tiny_model_dir}",
+                          f"again={tiny_model_dir}", "--rounds", "2", "--seconds", "0.05"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = [ln.split() for ln in out.stdout.splitlines() if ln.startswith(("tiny", "again"))]
+    assert [ln[0] for ln in lines] == ["tiny", "again"]
+    assert all(float(ln[1]) > 0 and float(ln[2]) > 0 for ln in lines)
+
+
+def test_compare_script_scores_engines_on_the_same_words(tiny_model_dir, tmp_path):
+    js, md = tmp_path / "r.json", tmp_path / "r.md"
+    out = subprocess.run([sys.executable, "bench/compare.py", "--engines", "default", "--model",
+                          f"tiny={tiny_model_dir}", "--synthetic-words", "12", "--synthetic-clean", "0",
+                          "--synthetic", "0", "--batch1-images", "4", "--json-out", str(js),
+                          "--markdown-out", str(md)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(js.read_text())
+    assert {r["engine"] for r in rows} == {"default", "tiny"}
+    assert all(r["data"] == "synthetic words, clean, held-out fonts (12)" for r in rows)
+    assert all(0 <= r["word_accuracy"] <= r["word_accuracy_ci"] <= 1 and r["words_per_s_batch64"] > 0 for r in rows)
+    assert "| synthetic words, clean, held-out fonts (12) | tiny |" in md.read_text()
+    acc = subprocess.run([sys.executable, "bench/compare.py", "--engines", "--model", f"tiny={tiny_model_dir}",
+                          "--synthetic-words", "6", "--synthetic-clean", "0", "--synthetic", "0",
+                          "--accuracy-only", "--json-out", str(js)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert acc.returncode == 0, acc.stderr
+    assert [r["words_per_s_batch64"] for r in json.loads(js.read_text())] == [None]
