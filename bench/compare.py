@@ -80,30 +80,26 @@ class TesseractEngine:
         if not shutil.which("tesseract"):
             raise RuntimeError("tesseract is not installed (apt-get install tesseract-ocr)")
         self.tmp = Path(tempfile.mkdtemp(prefix="bench_tess_"))
-        self.env = None
 
-    def read(self, images, batch_size):
+    def _read_one(self, img, env=None) -> str:
         import cv2
 
-        out = []
-        for img in images:
-            path = self.tmp / f"w{threading.get_ident()}.png"  # one file per thread (read_parallel)
-            cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-            res = subprocess.run(["tesseract", str(path), "stdout", "--psm", "8", "-l", "eng"],
-                                 capture_output=True, text=True, env=self.env)
-            out.append(res.stdout.strip())
-        return out
+        path = self.tmp / f"w{threading.get_ident()}.png"  # one file per thread (read_parallel)
+        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        res = subprocess.run(["tesseract", str(path), "stdout", "--psm", "8", "-l", "eng"],
+                             capture_output=True, text=True, env=env)
+        return res.stdout.strip()
+
+    def read(self, images, batch_size):
+        return [self._read_one(img) for img in images]
 
     def read_parallel(self, images):
         """The same single-word reads, one process per CPU core at a time (accuracy runs only)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # the parallelism is the processes
-        try:
-            with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-                return [t for part in pool.map(lambda im: self.read([im], 1), images) for t in part]
-        finally:
-            self.env = None
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # the parallelism is the processes
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            return list(pool.map(lambda img: self._read_one(img, env), images))
 
 
 class RapidOCREngine:

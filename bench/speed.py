@@ -78,12 +78,10 @@ def main(argv=None) -> None:
         rec = Recognizer.from_pretrained(folder, model_file=file or None)
         c = rec.config
         sessions.append((name, rec.session, c.input_name, (c.height, c.width, c.channels)))
-    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in sessions}
-    for _ in range(args.rounds):
-        for name, sess, input_name, shape in sessions:
-            rounds[name].append(measure(sess, input_name, shape, args.seconds))
-    results = [(name, float(np.median([r[0] for r in rs])), float(np.median([r[1] for r in rs])))
-               for name, rs in rounds.items()]
+    rounds = [[measure(sess, input_name, shape, args.seconds) for _, sess, input_name, shape in sessions]
+              for _ in range(args.rounds)]  # rounds[k][j]: model j in round k
+    results = [(name, float(np.median([r[j][0] for r in rounds])), float(np.median([r[j][1] for r in rounds])))
+               for j, (name, *_) in enumerate(sessions)]
     seed = next((r[1] for r in results if r[0].startswith("seed")), None)
     print(f"{'model':42s} {'words/s b64':>12s} {'ms b1 (median)':>15s} {'x seed':>7s}")
     for name, wps, ms in results:

@@ -16,6 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ctc_recognizer.config import atomic_write_text  # noqa: E402
 from training.hub import model_index  # noqa: E402
 
 METRICS = ("word_accuracy", "word_accuracy_ci", "word_accuracy_std", "cer", "cer_std")
@@ -38,9 +39,7 @@ def main(argv=None) -> None:
     meta = yaml.safe_load(head)
     meta["model-index"] = model_index(args.name, {r["data"]: {k: r[k] for k in METRICS} for r in rows})
     text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n" + body
-    tmp = Path(args.card).with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(args.card)
+    atomic_write_text(args.card, text)
     print(f"{args.card}: model-index from {len(rows)} {args.engine} rows")
 
 

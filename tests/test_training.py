@@ -205,7 +205,7 @@ def test_synthetic_words_are_deterministic_and_fonts_held_out():
     assert any(c.isdigit() for t in texts for c in t) and any(c.isupper() for t in texts for c in t)
 
 
-def test_fonts_are_drawn_per_family_and_words_mode_renders_dictionary_words(tmp_path):
+def test_fonts_are_drawn_per_family_and_words_mode_renders_dictionary_words():
     from training.synth import WordRenderer, discover_fonts
 
     paths = sorted({f.path for fonts in discover_fonts().values() for f in fonts})
@@ -339,8 +339,8 @@ def test_caps_form_fonts_are_not_used():
 
     from training.synth import _caps_form_lowercase, discover_fonts
 
-    caps = [p for p in glob.glob("/usr/share/fonts/**/BebasNeue-Regular.otf", recursive=True)
-            + glob.glob("/usr/share/fonts/**/Go-Smallcaps.ttf", recursive=True)]
+    caps = (glob.glob("/usr/share/fonts/**/BebasNeue-Regular.otf", recursive=True)
+            + glob.glob("/usr/share/fonts/**/Go-Smallcaps.ttf", recursive=True))
     ordinary = glob.glob("/usr/share/fonts/**/DejaVuSans.ttf", recursive=True)
     if not caps or not ordinary:
         pytest.skip("needs fonts-bebas-neue or fonts-go, and fonts-dejavu (scripts/install_system_deps.sh)")
