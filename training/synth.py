@@ -60,8 +60,19 @@ def _caps_form_lowercase(path: str) -> bool:
     Each of a few letters whose lower- and upper-case shapes differ in ordinary fonts is drawn
     in both cases, cropped to its ink and resized to 16x16; the mean difference relative to the
     ink is below 0.36 for caps-form fonts (Bebas Neue, Go Smallcaps, ADF Titling/Style) and above
-    0.42 for every ordinary font, thin or black, on a Debian font collection."""
+    0.42 for every ordinary font, thin or black, on a Debian font collection.
+
+    Hand-drawn all-caps fonts (Humor Sans) draw each case with its own jitter, so their shapes
+    differ; they are caught by height instead: the median height of letters without ascenders
+    or descenders (a, c, e, m, ...) over that of their capitals is 0.47-0.83 for the ordinary
+    fonts of that collection (x-height over cap height) and 1.02 for Humor Sans."""
     font = ImageFont.truetype(path, 48)
+
+    def height(chars: str) -> float:
+        return float(np.median([font.getbbox(c)[3] - font.getbbox(c)[1] for c in chars]))
+
+    if height("acemnorsuvwxz") > 0.92 * max(1.0, height("ACEMNORSUVWXZ")):
+        return True
 
     def glyph(ch: str) -> np.ndarray:
         left, top, right, bottom = font.getbbox(ch)
