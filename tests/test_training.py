@@ -32,6 +32,28 @@ def test_crnn_reads_columns_left_to_right():
     assert model.output_shape == (None, 32, 90)
 
 
+def test_warm_start_converts_the_old_column_layout_exactly():
+    """Models saved with the row-major column layout ("hc") warm-start the current channel-major
+    one ("ch") with identical outputs; layers that do not match by name and shape are reported."""
+    from training.model import build_crnn, transfer_weights
+
+    rng = np.random.default_rng(0)
+    old = build_crnn(40, filters=(8, 8, 16, 16), lstm_units=16, lstm_layers=2, column_order="hc")
+    for layer in old.layers:  # random weights everywhere, batch-norm statistics included
+        layer.set_weights([rng.normal(0.5, 0.3, w.shape).astype("float32") ** 2 if "moving_variance" in v.path
+                           else rng.normal(0, 0.3, w.shape).astype("float32")
+                           for w, v in zip(layer.get_weights(), layer.weights)])
+    new = build_crnn(40, filters=(8, 8, 16, 16), lstm_units=16, lstm_layers=2)
+    copied, fresh = transfer_weights(old, new)
+    assert fresh == [] and "bilstm1" in copied
+    x = rng.uniform(0, 255, (4, 32, 128, 3)).astype("float32")
+    np.testing.assert_allclose(new.predict(x, verbose=0), old.predict(x, verbose=0), atol=1e-5)
+
+    wider = build_crnn(40, filters=(8, 8, 16, 24), lstm_units=16, lstm_layers=2)
+    copied, fresh = transfer_weights(old, wider)
+    assert "s1_conv" in copied and "s4a_pw" in fresh and "bilstm1" in fresh
+
+
 def test_ctc_loss_matches_tf_dense_and_forward_algorithm():
     from ctc_recognizer.decoding import ctc_log_likelihood
     from training.losses import CTCLoss
@@ -340,7 +362,8 @@ def test_caps_form_fonts_are_not_used():
     from training.synth import _caps_form_lowercase, discover_fonts
 
     caps = (glob.glob("/usr/share/fonts/**/BebasNeue-Regular.otf", recursive=True)
-            + glob.glob("/usr/share/fonts/**/Go-Smallcaps.ttf", recursive=True))
+            + glob.glob("/usr/share/fonts/**/Go-Smallcaps.ttf", recursive=True)
+            + glob.glob("/usr/share/fonts/**/Humor-Sans.ttf", recursive=True))
     ordinary = glob.glob("/usr/share/fonts/**/DejaVuSans.ttf", recursive=True)
     if not caps or not ordinary:
         pytest.skip("needs fonts-bebas-neue or fonts-go, and fonts-dejavu (scripts/install_system_deps.sh)")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 import keras
 from keras import layers
 
@@ -64,7 +66,8 @@ def _conv_bn(x, filters: int, name: str, strides: int = 1, separable: bool = Fal
 
 def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: int = 3,
                dropout: float = 0.2, filters: tuple[int, int, int, int] = (32, 48, 96, 128),
-               lstm_units: int = 96, lstm_layers: int = 2, bn_momentum: float = 0.99) -> keras.Model:
+               lstm_units: int = 96, lstm_layers: int = 2, bn_momentum: float = 0.99,
+               column_order: str = "ch") -> keras.Model:
     """The project's default: faster and more accurate than ``seed``.
 
     The feature map is pooled to a height of 2 and one time step per 4 input columns
@@ -75,6 +78,9 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
     stride-2 conv 32 -> 16x64 | conv 48, pool -> 8x32 | 2 x sep-conv 96 (residual), pool(2,1)
     -> 4x32 | 2 x sep-conv 128 (residual), pool(2,1) -> 2x32 | columns (32, 256)
     -> 2 x BiLSTM(96) -> softmax Dense.
+
+    ``column_order="hc"`` is the layout of models trained before 2026-11-26 (the features of a
+    step ordered row-major); :func:`transfer_weights` converts such a model to ``"ch"`` exactly.
     """
     if height % 16 or width % 4:
         raise ValueError(f"crnn needs a height divisible by 16 and a width by 4, got {height}x{width}")
@@ -91,8 +97,13 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
         x = layers.MaxPooling2D((2, 1), name=f"{stage}_pool")(x)
         if dropout:
             x = layers.SpatialDropout2D(dropout / 2, name=f"{stage}_drop")(x)
-    # (N, h, w, c) -> (N, w, h*c): one time step per feature-map column, left to right
-    x = layers.Permute((2, 1, 3), name="to_columns")(x)
+    # (N, h, w, c) -> (N, w, h*c): one time step per feature-map column, left to right.
+    # column_order "ch" lays each step's features out channel-major, (N, w, c, h): the same
+    # network up to a permutation of the first LSTM's input weights, but from ONNX's NCHW map
+    # that is a single-axis transpose, which ONNX Runtime runs far faster than (N, w, h, c).
+    if column_order not in ("hc", "ch"):
+        raise ValueError(f"column_order must be 'hc' or 'ch', got {column_order!r}")
+    x = layers.Permute((2, 1, 3) if column_order == "hc" else (2, 3, 1), name="to_columns")(x)
     x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="columns")(x)
     if dropout:
         x = layers.Dropout(dropout, name="feat_drop")(x)
@@ -133,3 +144,48 @@ def time_columns(name: str, width: int) -> int | None:
     if name == "seed":
         return width // 4
     return ARCHITECTURES[name][1]
+
+
+def _column_permutation(src: keras.Model, dst: keras.Model) -> np.ndarray | None:
+    """Row order that maps the first LSTM's input weights of ``src`` onto ``dst`` when their
+    ``to_columns`` layouts differ ((h, c) vs (c, h) features per step); None if they agree."""
+    try:
+        a, b = src.get_layer("to_columns"), dst.get_layer("to_columns")
+    except ValueError:
+        return None
+    if tuple(a.dims) == tuple(b.dims):
+        return None
+    h, _, c = (int(d) for d in a.input.shape[1:])
+    hc = np.arange(h * c).reshape(h, c)  # src feature index of (row, channel)
+    order = {(2, 1, 3): "hc", (2, 3, 1): "ch"}
+    if order.get(tuple(a.dims)) is None or order.get(tuple(b.dims)) is None:
+        raise ValueError(f"cannot map column layout {a.dims} onto {b.dims}")
+    return (hc if order[tuple(b.dims)] == "hc" else hc.T).reshape(-1)
+
+
+def transfer_weights(src: keras.Model, dst: keras.Model) -> tuple[list[str], list[str]]:
+    """Copy ``src``'s weights into ``dst`` layer by layer, by name, where the shapes match
+    (a warm start across architecture revisions, as ``transformers`` does by parameter name).
+    A change of column layout (``build_crnn(column_order=...)``) is converted exactly by
+    reordering the first LSTM's input rows. Returns (copied, left at their initial values)."""
+    perm = _column_permutation(src, dst)
+    src_layers = {layer.name: layer for layer in src.layers}
+    copied, fresh = [], []
+    first_rnn = next((layer.name for layer in dst.layers if isinstance(layer, layers.Bidirectional)), None)
+    for layer in dst.layers:
+        target = layer.get_weights()
+        if not target:
+            continue
+        source = src_layers.get(layer.name)
+        weights = source.get_weights() if source is not None else []
+        if perm is not None and layer.name == first_rnn and weights:
+            weights = [w[perm] if w.ndim == 2 and w.shape[0] == len(perm) and i % 3 == 0 else w
+                       for i, w in enumerate(weights)]
+        if len(weights) == len(target) and all(w.shape == t.shape for w, t in zip(weights, target)):
+            layer.set_weights(weights)
+            copied.append(layer.name)
+        else:
+            fresh.append(layer.name)
+    if not copied:
+        raise ValueError(f"no layer of {src.name!r} matches {dst.name!r} by name and shape")
+    return copied, fresh

@@ -273,7 +273,7 @@ def train(args) -> Path:
                             ValidationMetrics)
     from .export import export_model, load_keras
     from .losses import CTCLoss
-    from .model import build_model, time_columns
+    from .model import build_model, time_columns, transfer_weights
 
     out = Path(args.output_dir)
     backup_dir = out / "backup"
@@ -313,19 +313,25 @@ def train(args) -> Path:
     config.save(out)  # lets `python -m training.export runs/x/best.keras` find vocab and geometry
 
     with strategy.scope():
+        model = build_model(args.arch, charset.num_classes, args.height, args.width, args.channels)
         if init_model is not None:
-            model = init_model
-        else:
-            model = build_model(args.arch, charset.num_classes, args.height, args.width, args.channels)
+            # the current code's architecture, warm-started by layer name (exact for a model
+            # saved with an older column layout; see training.model.transfer_weights)
+            if init_model.output_shape[-1] != charset.num_classes or tuple(init_model.input_shape[1:]) != (
+                    args.height, args.width, args.channels):
+                raise SystemExit(
+                    f"the model takes {init_model.input_shape[1:]} and outputs {init_model.output_shape[-1]} "
+                    f"classes, but the configuration says ({args.height}, {args.width}, {args.channels}) and "
+                    f"{charset.num_classes} classes (vocab + blank); give --init-from a model folder with its "
+                    "config.json")
+            copied, fresh = transfer_weights(init_model, model)
+            if fresh:
+                logger.warning("--init-from: %d layers start from scratch (no match by name and shape): %s",
+                               len(fresh), ", ".join(fresh))
+            logger.info("--init-from: %d layers copied from %s", len(copied), args.init_from)
         model.compile(optimizer=keras.optimizers.Adam(args.lr, clipnorm=5.0),
                       loss=CTCLoss(charset.blank_index, case_fold=charset.case_fold_map()
                                    if args.case_insensitive_data else None), jit_compile=False)
-    if model.output_shape[-1] != charset.num_classes or tuple(model.input_shape[1:]) != (
-            args.height, args.width, args.channels):
-        raise SystemExit(
-            f"the model takes {model.input_shape[1:]} and outputs {model.output_shape[-1]} classes, but the "
-            f"configuration says ({args.height}, {args.width}, {args.channels}) and {charset.num_classes} "
-            "classes (vocab + blank); give --init-from a model folder with its config.json")
     time_steps = int(model.output_shape[1])
     logger.info("%s: %s parameters, %d time steps, %d classes", args.arch, f"{model.count_params():,}",
                 time_steps, charset.num_classes)
