@@ -378,8 +378,7 @@ def train(args) -> Path:
     if args.quantize:
         from .export import quantize_int8
 
-        calib = np.concatenate([v[0][:128] for v in val_sets.values()])
-        quantize_int8(model_dir, calib)
+        quantize_int8(model_dir)
         config.metrics["validation_int8"] = evaluate_exported(model_dir, val_sets, model_file="model.int8.onnx",
                                                                       case_insensitive=ci_sets)
     config.save(model_dir)
