@@ -49,11 +49,12 @@ def test_bundle_layout_and_model_card():
     assert meta["license"] and meta["model-index"][0]["results"]
 
 
-def test_int8_variant_loads():
-    if not (DEFAULT_MODEL_DIR / "model.int8.onnx").is_file():
-        pytest.skip("no int8 variant bundled")
-    rec = Recognizer.from_pretrained(model_file="model.int8.onnx")
-    assert rec(render_word("Station", size=40)).text == "Station"
+def test_int8_variant_is_bundled_and_reads_words():
+    assert (DEFAULT_MODEL_DIR / "model.int8.onnx").is_file()
+    words = ["Station", "Coffee", "EXIT", "42", "Street", "quickly"]
+    images = [render_word(w, size=40) for w in words]
+    int8 = Recognizer.from_pretrained(model_file="model.int8.onnx")
+    assert [p.text for p in int8(images)] == words
 
 
 def test_fine_tune_from_the_bundled_model_is_one_flag(tmp_path):
