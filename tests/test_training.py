@@ -351,6 +351,7 @@ def test_symbol_and_keycap_fonts_are_never_used():
     for split, fonts in discover_fonts().items():
         assert not [f.family for f in fonts if EXCLUDED_FAMILIES.search(f.family)]
     assert EXCLUDED_FAMILIES.search("Standard Symbols PS") and EXCLUDED_FAMILIES.search("Linux Biolinum Keyboard O")
+    assert EXCLUDED_FAMILIES.search("STIX Math") and not EXCLUDED_FAMILIES.search("Berenis ADF Pro Math")
     assert not EXCLUDED_FAMILIES.search("DejaVu Sans")
 
 

@@ -179,6 +179,8 @@ def transfer_weights(src: keras.Model, dst: keras.Model) -> tuple[list[str], lis
         source = src_layers.get(layer.name)
         weights = source.get_weights() if source is not None else []
         if perm is not None and layer.name == first_rnn and weights:
+            # Bidirectional(LSTM) weights: [fw kernel, fw recurrent, fw bias, bw ...]: reorder
+            # the rows of the two input kernels (0 and 3)
             weights = [w[perm] if w.ndim == 2 and w.shape[0] == len(perm) and i % 3 == 0 else w
                        for i, w in enumerate(weights)]
         if len(weights) == len(target) and all(w.shape == t.shape for w, t in zip(weights, target)):

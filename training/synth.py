@@ -50,7 +50,7 @@ class FontInfo:
 
 #: Families that map Latin code points to symbols, key caps or other scripts: their "text"
 #: would not look like its label, so they are never used.
-EXCLUDED_FAMILIES = re.compile(r"symbol|dingbat|d050000l|keyboard|nushu|emoji|icon|awesome|braille", re.I)
+EXCLUDED_FAMILIES = re.compile(r"symbol|dingbat|d050000l|keyboard|nushu|emoji|icon|awesome|braille|stix ?math", re.I)
 
 
 def _caps_form_lowercase(path: str) -> bool:
