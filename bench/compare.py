@@ -36,7 +36,6 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -74,7 +73,6 @@ class TesseractEngine:
     """Tesseract 5 in single-word mode (``--psm 8``); one process per image, as users call it."""
 
     batches = False  # no batch mode: its batch-64 rate is its batch-1 rate
-    native_batch = 1
 
     def __init__(self):
         if not shutil.which("tesseract"):
@@ -126,13 +124,13 @@ class RapidOCREngine:
 
 
 # ------------------------------------------------------------------ data
-def synthetic_set(n: int, seed: int = 2024, augment: bool = True, text: str = "mixed"):
-    from training.synth import WordRenderer
+def synthetic_set(kind: str, n: int, seed: int = 2024):
+    """``n`` words of a ``training.evaluate`` synthetic set (``synthetic``, ``synthetic-clean``
+    or ``synthetic-words``) in the test fonts, in the bundled model's vocabulary."""
+    from training.evaluate import load_eval_data
 
-    vocab = Recognizer.from_pretrained().config.vocab
-    r = WordRenderer("test", seed=seed, vocab=vocab, augment=augment, text=text)
-    samples = [r.render(i) for i in range(n)]
-    return [s[0] for s in samples], [s[1] for s in samples]
+    images, texts, _ = load_eval_data(f"{kind}:test", n, seed=seed, vocab=Recognizer.from_pretrained().config.vocab)
+    return images, texts
 
 
 def folder_set(folder: Path, limit: int | None = None):
@@ -218,12 +216,12 @@ def main(argv=None) -> None:
     datasets = {}
     if args.synthetic_words:
         datasets[f"synthetic words, clean, held-out fonts ({args.synthetic_words})"] = synthetic_set(
-            args.synthetic_words, augment=False, text="words")
+            "synthetic-words", args.synthetic_words)
     if args.synthetic_clean:
         datasets[f"synthetic clean, held-out fonts ({args.synthetic_clean})"] = synthetic_set(
-            args.synthetic_clean, augment=False)
+            "synthetic-clean", args.synthetic_clean)
     if args.synthetic:
-        datasets[f"synthetic degraded, held-out fonts ({args.synthetic})"] = synthetic_set(args.synthetic)
+        datasets[f"synthetic degraded, held-out fonts ({args.synthetic})"] = synthetic_set("synthetic", args.synthetic)
     per_source = {}
     if args.real_holdout:
         parts = real_holdout_sets()

@@ -71,6 +71,23 @@ def test_unknown_label_character_stops_with_a_clear_error(tmp_path):
     assert "'Über'" in res.stderr and "'Ü'" in res.stderr and "--unknown-chars skip" in res.stderr
 
 
+def test_init_from_a_model_of_other_geometry_stops_with_a_clear_error(crops, tmp_path):
+    """A bare .keras file (no config.json beside it) whose classes differ from the run's vocab:
+    a clear error before anything is built or written, not a silently re-initialised head."""
+    import shutil
+
+    from ctc_recognizer.recognizer import DEFAULT_MODEL_DIR
+
+    bare = tmp_path / "bare" / "old.keras"
+    bare.parent.mkdir()
+    shutil.copyfile(DEFAULT_MODEL_DIR / "model.keras", bare)
+    out = tmp_path / "run"
+    res = run_train(base_args(crops, out) + ["--init-from", str(bare)])
+    assert res.returncode != 0
+    assert "outputs 90 classes" in res.stderr and "give --init-from a model folder" in res.stderr
+    assert not (out / "train_config.json").exists()
+
+
 def test_killed_run_resumes_where_it_stopped(crops, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}

@@ -69,7 +69,7 @@ def _caps_form_lowercase(path: str) -> bool:
     font = ImageFont.truetype(path, 48)
 
     def height(chars: str) -> float:
-        return float(np.median([font.getbbox(c)[3] - font.getbbox(c)[1] for c in chars]))
+        return float(np.median([bottom - top for _, top, _, bottom in map(font.getbbox, chars)]))
 
     if height("acemnorsuvwxz") > 0.92 * max(1.0, height("ACEMNORSUVWXZ")):
         return True

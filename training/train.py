@@ -308,6 +308,13 @@ def train(args) -> Path:
     config = RecognizerConfig(vocab=vocab, height=args.height, width=args.width, channels=args.channels,
                               resize_mode=args.resize_mode, architecture=args.arch,
                               time_columns=time_columns(args.arch, args.width))
+    if init_model is not None and (init_model.output_shape[-1] != charset.num_classes
+                                   or tuple(init_model.input_shape[1:]) != (args.height, args.width, args.channels)):
+        raise SystemExit(
+            f"the model takes {init_model.input_shape[1:]} and outputs {init_model.output_shape[-1]} "
+            f"classes, but the configuration says ({args.height}, {args.width}, {args.channels}) and "
+            f"{charset.num_classes} classes (vocab + blank); give --init-from a model folder with its "
+            "config.json")
     used = dict(vars(args))
     atomic_write_text(out / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
     config.save(out)  # lets `python -m training.export runs/x/best.keras` find vocab and geometry
@@ -317,13 +324,6 @@ def train(args) -> Path:
         if init_model is not None:
             # the current code's architecture, warm-started by layer name (exact for a model
             # saved with an older column layout; see training.model.transfer_weights)
-            if init_model.output_shape[-1] != charset.num_classes or tuple(init_model.input_shape[1:]) != (
-                    args.height, args.width, args.channels):
-                raise SystemExit(
-                    f"the model takes {init_model.input_shape[1:]} and outputs {init_model.output_shape[-1]} "
-                    f"classes, but the configuration says ({args.height}, {args.width}, {args.channels}) and "
-                    f"{charset.num_classes} classes (vocab + blank); give --init-from a model folder with its "
-                    "config.json")
             copied, fresh = transfer_weights(init_model, model)
             if fresh:
                 logger.warning("--init-from: %d layers start from scratch (no match by name and shape): %s",
