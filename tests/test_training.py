@@ -255,6 +255,31 @@ def test_fonts_are_drawn_per_family_and_words_mode_renders_dictionary_words():
     assert any(t.isupper() for t in texts) and any(t.islower() for t in texts)
 
 
+def test_synthetic_clean_source_renders_plain_print(tmp_path):
+    """`--data synthetic synthetic-clean`: two rendered training sources in their given places and
+    weights, the clean one dark-on-white print of other words, each with its own validation set."""
+    from training.train import parse_args, prepare_data
+
+    args = parse_args(["--data", "synthetic", "synthetic-clean", "--data-weights", "3", "1",
+                       "--synth-train-size", "24", "--synth-clean-train-size", "16", "--synth-val-size", "8",
+                       "--cache-dir", str(tmp_path / "cache"), "--output-dir", str(tmp_path / "run")])
+    config = RecognizerConfig(vocab=ALPHANUMERIC, height=32, width=128)
+    sources, val_sets, _ = prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
+    assert [len(s.samples) for s in sources] == [24, 16] and [s.weight for s in sources] == [3, 1]
+    augmented, clean = (s.samples.images for s in sources)
+    assert sorted(val_sets) == ["synthetic", "synthetic-clean"]
+    # clean: a white page (border and most pixels) with dark ink; augmented: any colours
+    assert (clean[:, 0, :, :] > 200).mean() > 0.95 and (clean.min(axis=(1, 2, 3)) < 100).all()
+    assert (augmented[:, 0, :, :] > 200).mean() < 0.8
+    assert sources[0].samples.texts[:16] != sources[1].samples.texts
+    args.val_data = ["synthetic-clean:test"]
+    _, val_sets, _ = prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
+    assert "synthetic-clean-test" in val_sets
+    args.val_data = ["synthetic-noisy:test"]
+    with pytest.raises(SystemExit, match="synthetic-noisy"):
+        prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
+
+
 # ---------------------------------------------------------------- export
 def test_tiny_model_overfits_and_onnx_matches_keras(tiny_model_dir):
     """A few hundred rendered words: >= 90% training word accuracy, and the exported ONNX

@@ -3,6 +3,8 @@
 Sources (the ``--data`` argument):
 
 * ``synthetic`` - rendered words (:mod:`training.synth`), pre-rendered once into a cache;
+* ``synthetic-clean`` - the same generator without effects: dark text on white at a fixed
+  margin, like a screenshot or a scan of print (the held-out-font benchmark's style);
 * ``mjsynth:PATH`` - the Synth90k ``90kDICT32px`` layout (``annotation_train.txt`` /
   ``annotation_val.txt`` lines like ``./2911/6/77_heretical_35885.jpg 35885``; the label is
   the part of the file name between the first and the last underscore);
@@ -171,21 +173,25 @@ def read_hf(spec: str, image_column: str = "image", text_column: str = "text") -
     return HFSampleSet(ds, image_column, text_column, name=f"hf-{path.name or name}")
 
 
+SYNTHETIC_SPECS = ("synthetic", "synthetic-clean")
+
+
 def parse_data_spec(spec: str, image_column: str = "image", text_column: str = "text",
                     split: str = "train") -> SampleSet | str:
-    """Turn a ``--data`` value into a sample set (``"synthetic"`` is returned as is)."""
-    if spec == "synthetic":
+    """Turn a ``--data`` value into a sample set (``"synthetic"`` and ``"synthetic-clean"`` are
+    returned as they are)."""
+    if spec in SYNTHETIC_SPECS:
         return spec
     kind, sep, arg = spec.partition(":")
     if not sep or not arg:
-        raise ValueError(f"bad data spec {spec!r}; use synthetic, mjsynth:PATH, hf:NAME[:split] or folder:PATH")
+        raise ValueError(f"bad data spec {spec!r}; use synthetic, synthetic-clean, mjsynth:PATH, hf:NAME[:split] or folder:PATH")
     if kind == "folder":
         return read_labels_tsv(arg)
     if kind == "mjsynth":
         return read_mjsynth(arg, split)
     if kind == "hf":
         return read_hf(arg, image_column, text_column)
-    raise ValueError(f"unknown data source {kind!r} in {spec!r}; use synthetic, mjsynth, hf or folder")
+    raise ValueError(f"unknown data source {kind!r} in {spec!r}; use synthetic, synthetic-clean, mjsynth, hf or folder")
 
 
 # ---------------------------------------------------------------------------- labels
@@ -374,7 +380,8 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
     path = cache / f"synth-{split}-{n}-{digest}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
-            return ArraySampleSet(data["images"], [str(t) for t in data["texts"]], name=f"synthetic-{split}")
+            return ArraySampleSet(data["images"], [str(t) for t in data["texts"]],
+                                  name=f"synthetic{'' if augment else '-clean'}-{split}")
     workers = workers or min(os.cpu_count() or 1, 8)
     chunk = max(1, min(2000, -(-n // workers)))
     jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment, backgrounds, font_sampling)
@@ -392,7 +399,7 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
     buf = io.BytesIO()
     np.savez(buf, images=images, texts=np.array(texts))
     atomic_write_bytes(path, buf.getvalue())
-    return ArraySampleSet(images, texts, name=f"synthetic-{split}")
+    return ArraySampleSet(images, texts, name=f"synthetic{'' if augment else '-clean'}-{split}")
 
 
 # ---------------------------------------------------------------------------- arrays / tf.data

@@ -3,7 +3,7 @@
     python -m training.train --arch crnn --data synthetic --epochs 50 --batch-size 64 \\
         --output-dir runs/exp1 [--resume] [--push-to-hub org/name]
 
-``--data`` takes one or more sources (``synthetic``, ``mjsynth:PATH``, ``hf:NAME[:split]``,
+``--data`` takes one or more sources (``synthetic``, ``synthetic-clean``, ``mjsynth:PATH``, ``hf:NAME[:split]``,
 ``folder:PATH``), mixed by ``--data-weights``. A YAML/JSON ``--config`` file may hold any
 option (command-line flags override it); the options actually used are saved in the output
 folder as ``train_config.json``. The run folder gets ``history.csv``, TensorBoard ``logs/``,
@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--data sources whose labels carry no case (e.g. SVT's all-caps labels): trained "
                         "with case-folded CTC, validated ignoring case")
     g.add_argument("--synth-train-size", type=int, default=100_000, help="rendered training words (cached)")
+    g.add_argument("--synth-clean-train-size", type=int, default=50_000,
+                   help="rendered training words of the synthetic-clean source (cached)")
     g.add_argument("--synth-val-size", type=int, default=1000, help="rendered validation words (held-out fonts)")
     g.add_argument("--synth-real-backgrounds", action="store_true",
                    help="give some rendered words backgrounds borrowed (blurred) from the real training crops")
@@ -204,12 +206,12 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
     unknown_ci = set(args.case_insensitive_data or []) - set(args.data)
     if unknown_ci:
         raise SystemExit(f"--case-insensitive-data {sorted(unknown_ci)} are not --data sources")
-    synthetic_at = None
+    synthetic_at = {}  # spec -> (position among the sources, weight)
     for spec, weight in zip(args.data, weights):
         case_insensitive = spec in (args.case_insensitive_data or [])
         src = D.parse_data_spec(spec, args.image_column, args.text_column)
-        if src == "synthetic":  # rendered after the real sources (it may borrow their backgrounds)
-            synthetic_at = (len(train_sources), weight)
+        if src in D.SYNTHETIC_SPECS:  # rendered after the real sources (it may borrow their backgrounds)
+            synthetic_at[src] = (len(train_sources) + len(synthetic_at), weight)
             continue
         src = D.filter_labels(src, charset, args.unknown_chars, max_steps=time_steps)
         if args.val_data is None:
@@ -225,24 +227,32 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
                     ci_sets.add(src.name)
         train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
                                               case_insensitive=case_insensitive))
-    if synthetic_at is not None:
-        backgrounds = [p for s in train_sources for p in _file_paths(s.samples)] if args.synth_real_backgrounds else None
-        train = D.synthetic_set("train", args.synth_train_size, config, seed=args.seed, cache_dir=args.cache_dir,
-                                backgrounds=backgrounds, font_sampling=args.synth_font_sampling)
-        train_sources.insert(synthetic_at[0], D.WeightedSource(D.fit_time_steps(train, charset, time_steps),
-                                                               synthetic_at[1]))
+    synth_val = {}
+    for spec, (position, weight) in sorted(synthetic_at.items(), key=lambda kv: kv[1][0]):
+        clean = spec == "synthetic-clean"
+        backgrounds = ([p for s in train_sources for p in _file_paths(s.samples)]
+                       if args.synth_real_backgrounds and not clean else None)
+        # the clean render draws other words (another seed) than the augmented one
+        train = D.synthetic_set("train", args.synth_clean_train_size if clean else args.synth_train_size, config,
+                                seed=args.seed + 2 if clean else args.seed, cache_dir=args.cache_dir,
+                                augment=not clean, backgrounds=backgrounds, font_sampling=args.synth_font_sampling)
+        train_sources.insert(position, D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
         if args.val_data is None:
             val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,
-                                  font_sampling=args.synth_font_sampling)
+                                  augment=not clean, font_sampling=args.synth_font_sampling)
             val = D.fit_time_steps(val, charset, time_steps)
-            val_sets = {"synthetic": (val.images, val.texts), **val_sets}
+            synth_val[spec] = (val.images, val.texts)
+    val_sets = {**synth_val, **val_sets}
     for spec in args.val_data or []:
         if spec.startswith("synthetic"):
-            split = spec.partition(":")[2] or "val"
+            kind, _, split = spec.partition(":")
+            if kind not in D.SYNTHETIC_SPECS:
+                raise SystemExit(f"unknown validation set {spec!r}: use synthetic[:split] or synthetic-clean[:split]")
+            split = split or "val"
             val = D.synthetic_set(split, args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,
-                                  font_sampling=args.synth_font_sampling)
+                                  augment=kind == "synthetic", font_sampling=args.synth_font_sampling)
             val = D.fit_time_steps(val, charset, time_steps)
-            val_sets[f"synthetic-{split}"] = (val.images, val.texts)
+            val_sets[f"{kind}-{split}"] = (val.images, val.texts)
             continue
         val = D.filter_labels(D.parse_data_spec(spec, args.image_column, args.text_column, split="val"),
                               charset, args.unknown_chars, max_steps=time_steps)
