@@ -378,10 +378,10 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
     cache = Path(cache_dir or os.environ.get("CTC_RECOGNIZER_CACHE", "~/.cache/ctc_recognizer")).expanduser()
     path = cache / f"synth-{split}-{n}-{digest}.npz"
+    name = f"synthetic{'' if augment else '-clean'}-{split}"
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
-            return ArraySampleSet(data["images"], [str(t) for t in data["texts"]],
-                                  name=f"synthetic{'' if augment else '-clean'}-{split}")
+            return ArraySampleSet(data["images"], [str(t) for t in data["texts"]], name=name)
     workers = workers or min(os.cpu_count() or 1, 8)
     chunk = max(1, min(2000, -(-n // workers)))
     jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment, backgrounds, font_sampling)
@@ -399,7 +399,7 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
     buf = io.BytesIO()
     np.savez(buf, images=images, texts=np.array(texts))
     atomic_write_bytes(path, buf.getvalue())
-    return ArraySampleSet(images, texts, name=f"synthetic{'' if augment else '-clean'}-{split}")
+    return ArraySampleSet(images, texts, name=name)
 
 
 # ---------------------------------------------------------------------------- arrays / tf.data

@@ -3,8 +3,8 @@
     python -m training.train --arch crnn --data synthetic --epochs 50 --batch-size 64 \\
         --output-dir runs/exp1 [--resume] [--push-to-hub org/name]
 
-``--data`` takes one or more sources (``synthetic``, ``synthetic-clean``, ``mjsynth:PATH``, ``hf:NAME[:split]``,
-``folder:PATH``), mixed by ``--data-weights``. A YAML/JSON ``--config`` file may hold any
+``--data`` takes one or more sources (``synthetic``, ``synthetic-clean``, ``mjsynth:PATH``,
+``hf:NAME[:split]``, ``folder:PATH``), mixed by ``--data-weights``. A YAML/JSON ``--config`` file may hold any
 option (command-line flags override it); the options actually used are saved in the output
 folder as ``train_config.json``. The run folder gets ``history.csv``, TensorBoard ``logs/``,
 ``best.keras`` (best validation CER), ``backup/`` (for ``--resume`` after a crash or kill) and,
@@ -228,7 +228,7 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
                                               case_insensitive=case_insensitive))
     synth_val = {}
-    for spec, (position, weight) in sorted(synthetic_at.items(), key=lambda kv: kv[1][0]):
+    for spec, (position, weight) in synthetic_at.items():  # in --data order, so positions ascend
         clean = spec == "synthetic-clean"
         backgrounds = ([p for s in train_sources for p in _file_paths(s.samples)]
                        if args.synth_real_backgrounds and not clean else None)
