@@ -54,6 +54,26 @@ def test_warm_start_converts_the_old_column_layout_exactly():
     assert "s1_conv" in copied and "s4a_pw" in fresh and "bilstm1" in fresh
 
 
+
+def test_dropout_can_be_turned_off_without_changing_the_weights():
+    """--dropout 0 builds the same network without dropout layers: a model trained with dropout
+    warm-starts it exactly (dropout is only active in training), and bad rates are refused."""
+    from training.model import build_model, transfer_weights
+
+    with_dropout = build_model("crnn_small", 40, dropout=0.2)
+    without = build_model("crnn_small", 40, dropout=0.0)
+    kinds = lambda m: {type(l).__name__ for l in m.layers}  # noqa: E731
+    assert {"Dropout", "SpatialDropout2D"} <= kinds(with_dropout)
+    assert not {"Dropout", "SpatialDropout2D"} & kinds(without)
+    assert with_dropout.count_params() == without.count_params()
+    copied, fresh = transfer_weights(with_dropout, without)
+    assert fresh == []
+    x = np.random.default_rng(1).uniform(0, 255, (2, 32, 128, 3)).astype("float32")
+    np.testing.assert_allclose(without.predict(x, verbose=0), with_dropout.predict(x, verbose=0), atol=1e-6)
+    assert build_model("seed", 63).count_params() == build_model("seed", 63, dropout=0.0).count_params()
+    with pytest.raises(ValueError, match="dropout"):
+        build_model("crnn", 40, dropout=1.5)
+
 def test_ctc_loss_matches_tf_dense_and_forward_algorithm():
     from ctc_recognizer.decoding import ctc_log_likelihood
     from training.losses import CTCLoss

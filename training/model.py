@@ -132,11 +132,16 @@ ARCHITECTURES: dict[str, tuple[Callable[..., keras.Model], int | None]] = {
 
 
 def build_model(name: str, num_classes: int, height: int = 32, width: int = 128,
-                channels: int = 3) -> keras.Model:
+                channels: int = 3, dropout: float | None = None) -> keras.Model:
+    """``dropout``: the rate of the architecture's dropout layers (None: its default; 0: none,
+    which changes no weight, so a model trained with dropout fine-tunes without it)."""
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {name!r}; choose one of {sorted(ARCHITECTURES)}")
+    if dropout is not None and not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     builder, _ = ARCHITECTURES[name]
-    return builder(num_classes, height=height, width=width, channels=channels)
+    extra = {} if dropout is None else {"dropout": dropout}
+    return builder(num_classes, height=height, width=width, channels=channels, **extra)
 
 
 def time_columns(name: str, width: int) -> int | None:

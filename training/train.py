@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--width", type=int, default=128)
     g.add_argument("--channels", type=int, default=3, choices=(1, 3))
     g.add_argument("--resize-mode", default="keep_ratio", choices=("keep_ratio", "stretch"))
+    g.add_argument("--dropout", type=float, help="rate of the architecture's dropout layers (default: its own, "
+                   "0.2 for crnn and seed; 0 turns them off, e.g. to fine-tune a model that underfits)")
     g.add_argument("--init-from", help="fine-tune: start from this model folder or .keras file "
                                        "(its architecture, vocabulary and input geometry are used)")
     g = p.add_argument_group("data")
@@ -330,7 +332,8 @@ def train(args) -> Path:
     config.save(out)  # lets `python -m training.export runs/x/best.keras` find vocab and geometry
 
     with strategy.scope():
-        model = build_model(args.arch, charset.num_classes, args.height, args.width, args.channels)
+        model = build_model(args.arch, charset.num_classes, args.height, args.width, args.channels,
+                            dropout=args.dropout)
         if init_model is not None:
             # the current code's architecture, warm-started by layer name (exact for a model
             # saved with an older column layout; see training.model.transfer_weights)
