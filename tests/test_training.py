@@ -1,6 +1,5 @@
 """Trainer: architectures, CTC loss, data sources, export, Hub upload."""
 
-import json
 import os
 from pathlib import Path
 
@@ -54,7 +53,6 @@ def test_warm_start_converts_the_old_column_layout_exactly():
     assert "s1_conv" in copied and "s4a_pw" in fresh and "bilstm1" in fresh
 
 
-
 def test_dropout_can_be_turned_off_without_changing_the_weights():
     """--dropout 0 builds the same network without dropout layers: a model trained with dropout
     warm-starts it exactly (dropout is only active in training), and bad rates are refused."""
@@ -73,6 +71,7 @@ def test_dropout_can_be_turned_off_without_changing_the_weights():
     assert build_model("seed", 63).count_params() == build_model("seed", 63, dropout=0.0).count_params()
     with pytest.raises(ValueError, match="dropout"):
         build_model("crnn", 40, dropout=1.5)
+
 
 def test_ctc_loss_matches_tf_dense_and_forward_algorithm():
     from ctc_recognizer.decoding import ctc_log_likelihood
