@@ -111,7 +111,8 @@ def synthetic_calibration(config: RecognizerConfig, n: int = 256, seed: int = 12
 #: and the transposes, reshapes, slices and concats around the LSTMs) keep their data in uint8:
 #: quantizing only Conv/MatMul/Gemm left 13 DequantizeLinear and 11 QuantizeLinear nodes that
 #: took a third of the int8 model's time in ONNX Runtime's profile (crnn, batch 64); with these
-#: ops the model ran 1.07-1.5x as fast at the same accuracy (bench/speed.py, bench/compare.py).
+#: ops it ran 1.07-1.7x as fast in five side-by-side bench/speed.py runs, with the same accuracy
+#: (bench/compare.py).
 INT8_OP_TYPES = ("Conv", "MatMul", "Gemm", "Add", "MaxPool", "Relu", "Transpose", "Reshape", "Concat",
                  "Slice", "Squeeze", "Unsqueeze")
 
@@ -119,8 +120,9 @@ INT8_OP_TYPES = ("Conv", "MatMul", "Gemm", "Add", "MaxPool", "Relu", "Transpose"
 def quantize_int8(model_dir: str | os.PathLike, calibration: np.ndarray | None = None,
                   out_name: str = "model.int8.onnx", op_types: Sequence[str] = INT8_OP_TYPES) -> Path:
     """int8 variant: static quantization (QDQ, per-channel weights, u8 activations, s8 weights
-    as VNNI wants them, reduced range so AVX2 machines stay exact) of the convolutions and
-    matrix products, activation ranges set by the 99.99th percentile over ``calibration``
+    as VNNI wants them, reduced range so AVX2 machines stay exact) of the ``op_types``
+    (default :data:`INT8_OP_TYPES`: the convolutions, matrix products and the ops between
+    them), activation ranges set by the 99.99th percentile over ``calibration``
     images (default :func:`synthetic_calibration`); then the LSTMs' weights dynamically
     (``DynamicQuantizeLSTM``), since ORT's static quantizer leaves LSTM ops in float."""
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
