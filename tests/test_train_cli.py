@@ -71,6 +71,12 @@ def test_unknown_label_character_stops_with_a_clear_error(tmp_path):
     assert "'Über'" in res.stderr and "'Ü'" in res.stderr and "--unknown-chars skip" in res.stderr
 
 
+def test_bad_dropout_rate_stops_before_anything_is_written(crops, tmp_path):
+    res = run_train(base_args(crops, tmp_path / "run") + ["--dropout", "1.5"])
+    assert res.returncode != 0 and "--dropout must be in [0, 1), got 1.5" in res.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_init_from_a_model_of_other_geometry_stops_with_a_clear_error(crops, tmp_path):
     """A bare .keras file (no config.json beside it) whose classes differ from the run's vocab:
     a clear error before anything is built or written, not a silently re-initialised head."""

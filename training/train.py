@@ -136,6 +136,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--output-dir is required")
     if args.data_weights and len(args.data_weights) != len(args.data):
         parser.error(f"{len(args.data_weights)} --data-weights for {len(args.data)} --data sources")
+    if args.dropout is not None and not 0.0 <= args.dropout < 1.0:
+        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
     return args
 
 
@@ -296,7 +298,7 @@ def train(args) -> Path:
     if args.resume and (out / "train_config.json").is_file():
         saved = json.loads((out / "train_config.json").read_text())
         saved_lr = saved.get("lr")
-        for key in ("arch", "vocab", "height", "width", "channels", "resize_mode"):
+        for key in ("arch", "vocab", "height", "width", "channels", "resize_mode", "dropout"):
             if saved.get(key) != getattr(args, key):
                 logger.warning("--resume: using the run's %s=%r (not %r)", key, saved.get(key), getattr(args, key))
                 setattr(args, key, saved.get(key))
