@@ -25,6 +25,8 @@ FULL=(
   fonts-adf-romande fonts-adf-irianis fonts-adf-mekanus fonts-junction fonts-quattrocento
   fonts-sil-doulos fonts-gfs-artemisia fonts-gfs-bodoni-classic fonts-gfs-neohellenic fonts-mplus
   fonts-hermit fonts-monoid fonts-roboto-slab fonts-noto-mono
+  # old-style serif italics, whose h curls in like a b (added for the stage-9 default model)
+  fonts-cardo fonts-lindenhill fonts-stix fonts-johnsmith-induni fonts-adf-oldania
   wamerican tesseract-ocr
 )
 if [ "${1:-}" = "--minimal" ]; then PKGS=("${MINIMAL[@]}"); else PKGS=("${FULL[@]}"); fi

@@ -30,7 +30,10 @@ from ctc_recognizer.charset import ALPHANUMERIC, DEFAULT_VOCAB
 
 logger = logging.getLogger(__name__)
 
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+#: Where fonts are looked for. Debian installs TeX's OpenType fonts (``fonts-texgyre``: Pagella,
+#: Bonum, Schola, Termes, Heros, ...) under texmf, outside fontconfig's /usr/share/fonts.
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts",
+             "/usr/share/texmf/fonts/opentype")
 WORDLISTS = ("/usr/share/dict/words", "/usr/share/dict/american-english", "/usr/share/dict/british-english")
 SPLITS = ("train", "val", "test")
 _FALLBACK_WORDS = (
