@@ -418,6 +418,23 @@ def test_symbol_and_keycap_fonts_are_never_used():
     assert not EXCLUDED_FAMILIES.search("DejaVu Sans")
 
 
+def test_tex_gyre_fonts_under_texmf_are_found():
+    """Debian installs fonts-texgyre under /usr/share/texmf, outside /usr/share/fonts: font
+    discovery looks there too, and the families keep their hash-given split."""
+    import glob
+
+    from training.synth import _split_of, discover_fonts
+
+    if not glob.glob("/usr/share/texmf/fonts/opentype/**/texgyrepagella-italic.otf", recursive=True):
+        pytest.skip("needs fonts-texgyre (scripts/install_system_deps.sh)")
+    fonts = discover_fonts()
+    pagella = [f for f in fonts["train"] if f.family == "TeX Gyre Pagella"]
+    assert any(f.path.endswith("texgyrepagella-italic.otf") for f in pagella)
+    assert _split_of("TeX Gyre Termes") == "val"
+    assert any(f.family == "TeX Gyre Termes" for f in fonts["val"])
+    assert not any(f.family.startswith("TeX Gyre") for f in fonts["test"])
+
+
 def test_caps_form_fonts_are_not_used():
     """All-caps and small-caps fonts draw lower case as capitals: rendering lower-case labels
     in them would teach the wrong case, so font discovery leaves them out."""
