@@ -5,7 +5,7 @@ Debian packages ~180 Latin text families (``scripts/install_system_deps.sh``); G
 many more, including old-style Garamond / Caslon / Goudy italics, condensed sans and legible
 handwriting that Debian lacks. The Fontsource project republishes them on npm as
 ``@fontsource/<name>`` (SIL Open Font License); this script downloads pinned versions of the
-packages listed below (checking the registry's sha512), takes the Latin subset at regular and
+packages listed in ``scripts/fontsource_packages.txt`` (checking the registry's sha512), takes the Latin subset at regular and
 bold, upright and italic, converts the WOFF files to TrueType with fontTools and installs them
 under ``~/.local/share/fonts/fontsource`` (one of ``training.synth.FONT_DIRS``).
 
@@ -18,6 +18,10 @@ registry.npmjs.org (or a mirror: ``NPM_REGISTRY=...``).
 
     python scripts/fetch_fonts.py            # fetch and install (idempotent)
     python scripts/fetch_fonts.py --list     # show each family and its split, fetch nothing
+    python scripts/fetch_fonts.py --batches 1   # only batch 1: the fonts stage 11 was trained on
+
+A package none of whose files could be used (all in the test split, or no usable Latin text
+font) is recorded in ``<dest>/.skipped`` and not downloaded again.
 """
 
 from __future__ import annotations
@@ -32,53 +36,44 @@ import sys
 import tarfile
 import tempfile
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ctc_recognizer.config import atomic_write_text  # noqa: E402
 from training.synth import _font_family, _split_of  # noqa: E402
 
-#: npm package name (under @fontsource) -> pinned version.
-PACKAGES = {
-    # old-style and transitional serifs with true italics
-    "cormorant": "5.3.0", "crimson-text": "5.3.0", "crimson-pro": "5.3.0", "sorts-mill-goudy": "5.3.0",
-    "libre-baskerville": "5.3.0", "libre-caslon-text": "5.3.0", "lora": "5.3.0", "merriweather": "5.3.0",
-    "spectral": "5.3.0", "im-fell-dw-pica": "5.3.0", "im-fell-double-pica": "5.3.0",
-    "im-fell-french-canon": "5.3.0", "rosarivo": "5.3.0", "bodoni-moda": "5.3.0", "fraunces": "5.3.0",
-    "newsreader": "5.3.0", "literata": "5.3.0", "gelasio": "5.3.0", "libre-bodoni": "5.3.0",
-    "petrona": "5.3.0", "brygada-1918": "5.3.0", "castoro": "5.3.0", "gentium-book-plus": "5.3.0",
-    "noticia-text": "5.3.0", "neuton": "5.3.0", "amiri": "5.3.0", "radley": "5.3.0", "judson": "5.3.0",
-    "ledger": "5.2.8", "lustria": "5.3.0", "cambo": "5.3.0", "fenix": "5.3.0", "prata": "5.3.0",
-    "eczar": "5.3.0", "domine": "5.3.0", "trirong": "5.3.0", "taviraj": "5.3.0", "martel": "5.3.0",
-    "pridi": "5.3.0", "halant": "5.3.0", "tienne": "5.2.8", "adamina": "5.2.7", "alice": "5.3.0",
-    "buenard": "5.2.11", "esteban": "5.3.0", "habibi": "5.2.8", "lusitana": "5.3.0", "mate": "5.3.0",
-    "ovo": "5.3.0", "sumana": "5.3.0", "junge": "5.3.0", "gilda-display": "5.3.0", "poly": "5.3.0",
-    "playfair-display": "5.3.0", "gentium-plus": "5.3.0", "rufina": "5.3.0", "average": "5.3.0",
-    "artifika": "4.5.11", "inknut-antiqua": "5.3.0", "cormorant-infant": "5.3.0",
-    # slab serifs
-    "zilla-slab": "5.3.0", "bitter": "5.3.0", "arvo": "5.3.0", "bree-serif": "5.3.0", "aleo": "5.3.0",
-    "podkova": "5.3.0", "kreon": "5.3.0", "enriqueta": "5.3.0", "josefin-slab": "5.3.0", "rokkitt": "5.3.0",
-    # sans, condensed and display
-    "alegreya-sans": "5.3.0", "merriweather-sans": "5.3.0", "josefin-sans": "5.3.0", "raleway": "5.3.0",
-    "poppins": "5.3.0", "oswald": "5.3.0", "barlow": "5.3.0", "barlow-condensed": "5.3.0",
-    "fira-sans-condensed": "5.3.0", "archivo-narrow": "5.3.0", "work-sans": "5.3.0", "rubik": "5.3.0",
-    "ibm-plex-sans-condensed": "5.3.0", "ubuntu-condensed": "5.3.0", "asap-condensed": "5.3.0",
-    "saira-condensed": "5.3.0", "encode-sans-condensed": "5.3.0", "sofia-sans-condensed": "5.3.0",
-    "pathway-gothic-one": "5.3.0", "big-shoulders-text": "5.3.0", "montserrat": "5.3.0", "nunito": "5.3.0",
-    "varela-round": "5.3.0", "comfortaa": "5.3.0", "righteous": "5.3.0", "fredoka": "5.3.0",
-    "abril-fatface": "5.3.0", "alfa-slab-one": "5.3.0", "ultra": "5.3.0", "vidaloka": "5.3.0",
-    # monospace and typewriter
-    "space-mono": "5.3.0", "courier-prime": "5.3.0", "special-elite": "5.3.0", "cutive-mono": "5.3.0",
-    "ibm-plex-serif": "5.3.0",
-    # legible handwriting
-    "caveat": "5.3.0", "kalam": "5.3.0", "patrick-hand": "5.3.0", "indie-flower": "5.3.0",
-    "shadows-into-light": "5.3.0", "architects-daughter": "5.3.0", "handlee": "5.3.0",
-    "gochi-hand": "5.3.0", "short-stack": "5.3.0", "delius": "5.3.0", "neucha": "5.3.0",
-    "coming-soon": "5.3.0", "sriracha": "5.3.0", "mali": "5.3.0", "shantell-sans": "5.3.0",
-    "permanent-marker": "5.3.0", "courgette": "5.3.0", "merienda": "5.3.0", "satisfy": "5.3.0",
-    "pacifico": "5.3.0", "chewy": "5.3.0", "playpen-sans": "5.3.0", "charm": "5.2.7",
-    "gloria-hallelujah": "5.3.0", "crafty-girls": "5.3.0", "cookie": "5.3.0",
-}
+#: The list of packages: "<package> <version> <family>" lines, grouped in batches.
+PACKAGE_LIST = Path(__file__).with_name("fontsource_packages.txt")
+
+
+def _read_list(path: Path = PACKAGE_LIST) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
+    """(package -> pinned version, package -> Google Fonts family name, package -> batch) from
+    the list file; a ``## batch N ...`` line starts batch N (1 before any such line)."""
+    versions, families, batches = {}, {}, {}
+    batch = 1
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if line.startswith("## batch"):
+            try:
+                batch = int(line.split()[2])
+            except (IndexError, ValueError):
+                raise ValueError(f"{path}:{n}: expected '## batch <number> ...', got {line!r}") from None
+            continue
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 2:
+            raise ValueError(f"{path}:{n}: expected '<package> <version> [family]', got {line!r}")
+        versions[parts[0]] = parts[1]
+        families[parts[0]] = parts[2] if len(parts) > 2 else parts[0].replace("-", " ")
+        batches[parts[0]] = batch
+    return versions, families, batches
+
+
+#: npm package name (under @fontsource) -> pinned version; its Google Fonts family name.
+PACKAGES, FAMILIES, BATCHES = _read_list()
 WEIGHTS = ("400", "700")
 STYLES = ("normal", "italic")
 DEST = Path(os.path.expanduser("~/.local/share/fonts/fontsource"))
@@ -141,25 +136,44 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--list", action="store_true", help="print the packages and their splits, fetch nothing")
     ap.add_argument("--dest", type=Path, default=DEST, help=f"install folder (default {DEST})")
+    ap.add_argument("--jobs", type=int, default=4, help="packages fetched at once (default 4)")
+    ap.add_argument("--batches", type=int, default=None, metavar="N",
+                    help="only batches 1..N of the list (e.g. 1 = the fonts stage 11 was trained on); default all")
     args = ap.parse_args(argv)
     if args.list:
         for name, version in PACKAGES.items():
-            family = name.replace("-", " ")  # the installed file's own family name decides
-            print(f"@fontsource/{name}@{version}: {_split_of(family)} (by package name)")
+            if args.batches is not None and BATCHES.get(name, 1) > args.batches:
+                continue
+            family = FAMILIES.get(name, name.replace("-", " "))  # the installed file's own name decides
+            print(f"@fontsource/{name}@{version}: {family}: {_split_of(family)}")
         return 0
     args.dest.mkdir(parents=True, exist_ok=True)
-    failed = []
-    for name, version in PACKAGES.items():
-        if list(args.dest.glob(f"{name}-latin-*.ttf")):
-            continue  # already installed
+    skip_file = args.dest / ".skipped"
+    skipped = set(skip_file.read_text().split()) if skip_file.exists() else set()
+    todo = [(n, v) for n, v in PACKAGES.items()
+            if (args.batches is None or BATCHES.get(n, 1) <= args.batches)
+            and f"{n}@{v}" not in skipped and not list(args.dest.glob(f"{n}-latin-*.ttf"))]
+    failed, newly_skipped = [], []
+
+    def one(item: tuple[str, str]) -> tuple[str, str, list[str] | Exception]:
+        name, version = item
         try:
-            lines = _install(name, version, args.dest)
+            return name, version, _install(name, version, args.dest)
         except Exception as e:  # noqa: BLE001 - report and go on with the other families
-            failed.append(name)
-            print(f"@fontsource/{name}@{version}: failed: {e}", file=sys.stderr)
-            continue
-        print(f"@fontsource/{name}@{version}")
-        print("\n".join(lines))
+            return name, version, e
+
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        for name, version, result in pool.map(one, todo):
+            if isinstance(result, Exception):
+                failed.append(name)
+                print(f"@fontsource/{name}@{version}: failed: {result}", file=sys.stderr)
+                continue
+            print(f"@fontsource/{name}@{version}")
+            print("\n".join(result))
+            if not list(args.dest.glob(f"{name}-latin-*.ttf")):
+                newly_skipped.append(f"{name}@{version}")
+    if newly_skipped:
+        atomic_write_text(skip_file, "\n".join(sorted(skipped | set(newly_skipped))) + "\n")
     n = len(list(args.dest.glob("*.ttf")))
     print(f"{n} font files in {args.dest}" + (f"; {len(failed)} packages failed: {failed}" if failed else ""))
     return 1 if failed else 0

@@ -70,16 +70,29 @@ def test_train_families_are_installed_as_truetype_and_test_families_are_not(fetc
 
     assert _split_of("Cormorant") == "train" and _split_of("Cormorant Garamond") == "test"
     assert fetch.main(["--dest", str(tmp_path)]) == 0
-    installed = sorted(p.name for p in tmp_path.iterdir())
+    installed = sorted(p.name for p in tmp_path.glob("*.ttf"))
     assert installed == ["cormorant-latin-400-italic.ttf", "cormorant-latin-400-normal.ttf"]
-    for p in tmp_path.iterdir():
+    assert (tmp_path / ".skipped").read_text().split() == ["cormorant-garamond@1.0.0"]
+    for p in tmp_path.glob("*.ttf"):
         assert TTFont(str(p)).flavor is None  # plain TrueType, which discovery globs for
         assert _font_family(str(p)) == "Cormorant"
     out = capsys.readouterr().out
     assert "'Cormorant Garamond' hashes to the test split, skipped" in out
-    # a second run finds them installed and fetches nothing
+    # a second run finds one installed and the other recorded as skipped: it downloads nothing
+    def no_download(name, version):
+        raise AssertionError(f"downloaded {name} again")
+
+    fetch._tarball = no_download
     assert fetch.main(["--dest", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == installed
+    assert sorted(p.name for p in tmp_path.glob("*.ttf")) == installed
+
+
+def test_batches_limits_what_is_fetched(fetch, tmp_path, monkeypatch):
+    monkeypatch.setattr(fetch, "BATCHES", {"cormorant": 2, "cormorant-garamond": 1})
+    assert fetch.main(["--dest", str(tmp_path), "--batches", "1"]) == 0
+    assert not list(tmp_path.glob("*.ttf"))  # cormorant is batch 2; garamond is test-split
+    assert fetch.main(["--dest", str(tmp_path)]) == 0
+    assert len(list(tmp_path.glob("cormorant-latin-*.ttf"))) == 2
 
 
 def test_a_tarball_that_does_not_match_its_checksum_is_refused(monkeypatch):
@@ -107,3 +120,20 @@ def test_a_failed_download_is_reported_and_the_other_families_still_install(fetc
     assert fetch.main(["--dest", str(tmp_path)]) == 1
     assert (tmp_path / "cormorant-latin-400-normal.ttf").is_file()
     assert "cormorant-garamond@1.0.0: failed: connection refused" in capsys.readouterr().err
+
+
+def test_the_package_list_parses_and_names_no_test_split_family(tmp_path):
+    from training.synth import _split_of
+
+    mod = _module()
+    assert len(mod.PACKAGES) > 600 and set(mod.PACKAGES) == set(mod.FAMILIES)
+    assert all(v[0].isdigit() for v in mod.PACKAGES.values())
+    assert not [f for f in mod.FAMILIES.values() if _split_of(f) == "test"]
+    assert set(mod.BATCHES.values()) == {1, 2} and mod.BATCHES["cormorant"] == 1
+    listed = tmp_path / "ok.txt"
+    listed.write_text("a 1.0 A\n## batch 2 (more)\nb 2.0 B b\n")
+    assert mod._read_list(listed) == ({"a": "1.0", "b": "2.0"}, {"a": "A", "b": "B b"}, {"a": 1, "b": 2})
+    bad = tmp_path / "list.txt"
+    bad.write_text("# comment\nlora 5.3.0 Lora\njust-a-name\n")
+    with pytest.raises(ValueError, match="list.txt:3"):
+        mod._read_list(bad)
