@@ -37,14 +37,18 @@ class AverageError(ValueError):
     """The models cannot be averaged (missing files, different architectures or vocabularies)."""
 
 
-def _model_folder(path: str | os.PathLike) -> Path:
-    """A model folder (``config.json`` + ``model.keras``) or a training run holding ``model/``."""
-    p = Path(path)
-    for cand in (p, p / "model"):
-        if (cand / "config.json").is_file() and (cand / "model.keras").is_file():
-            return cand
-    raise AverageError(f"{path}: no model folder with config.json and model.keras "
-                       f"(a training run's model/, or a bundled model with model.keras)")
+def _model_paths(path: str | os.PathLike) -> tuple[Path, Path]:
+    """(model.keras, config.json) of a model folder, a training run holding ``model/`` or a
+    ``.keras`` file (:func:`training.train.resolve_model_path`), or an AverageError."""
+    from .train import resolve_model_path
+
+    try:
+        keras_path, cfg_path = resolve_model_path(path)
+    except FileNotFoundError as e:
+        raise AverageError(f"{e} (give a training run, its model/ folder or a .keras file)") from None
+    if cfg_path is None:
+        raise AverageError(f"{path}: no config.json beside {keras_path}")
+    return keras_path, cfg_path
 
 
 def average_weights(weight_lists: Sequence[Sequence[np.ndarray]], coefficients: Sequence[float]) -> list[np.ndarray]:
@@ -66,7 +70,8 @@ def average_weights(weight_lists: Sequence[Sequence[np.ndarray]], coefficients: 
 
 def average_models(models: Sequence[str | os.PathLike], output: str | os.PathLike,
                    weights: Sequence[float] | None = None, quantize: bool = False) -> Path:
-    """Average ``models`` (folders or runs) into ``output`` (written atomically, file by file)."""
+    """Average ``models`` (runs, model folders or .keras files) into ``output`` (written
+    atomically, file by file)."""
     from .export import export_model, load_keras, quantize_int8
 
     if len(models) < 2:
@@ -76,36 +81,37 @@ def average_models(models: Sequence[str | os.PathLike], output: str | os.PathLik
         raise AverageError(f"{len(weights)} weights for {len(models)} models")
     if any(w < 0 for w in weights) or not np.isclose(sum(weights), 1.0):
         raise AverageError(f"weights must be non-negative and sum to 1, got {weights}")
-    folders = [_model_folder(m) for m in models]
+    paths = [_model_paths(m) for m in models]
     configs = []
-    for f in folders:
+    for _, cfg_path in paths:
         try:
-            configs.append(RecognizerConfig.load(f / "config.json"))
+            configs.append(RecognizerConfig.load(cfg_path))
         except ConfigError as e:
-            raise AverageError(f"{f}: {e}") from e
+            raise AverageError(f"{cfg_path}: {e}") from e
     for field in MUST_MATCH:
         values = {repr(getattr(c, field)) for c in configs}
         if len(values) != 1:
             raise AverageError(f"the models differ in {field!r} ({', '.join(sorted(values))}); "
                                "only models of one architecture and vocabulary can be averaged")
-    keras_models = [load_keras(f / "model.keras") for f in folders]
+    keras_models = [load_keras(keras_path) for keras_path, _ in paths]
     merged = keras_models[0]
     merged.set_weights(average_weights([m.get_weights() for m in keras_models], weights))
     config = configs[0]
     config.metrics = {}  # the sources' validation numbers do not describe the average
     out = Path(output)
     export_model(merged, config, out)
-    recipe = {"averaged": [str(f) for f in folders], "weights": weights}
+    sources = [str(k.parent if k.name == "model.keras" else k) for k, _ in paths]
+    recipe = {"averaged": sources, "weights": weights}
     atomic_write_text(out / "train_config.json", json.dumps(recipe, indent=2) + "\n")
     if quantize:
         quantize_int8(out)
-    logger.info("averaged %d models into %s", len(folders), out)
+    logger.info("averaged %d models into %s", len(paths), out)
     return out
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="+", help="model folders or training runs (with model/)")
+    p.add_argument("models", nargs="+", help="training runs, their model/ folders or .keras files")
     p.add_argument("--output", required=True, help="output model folder")
     p.add_argument("--weights", type=float, nargs="+", help="one per model, summing to 1 (default: equal)")
     p.add_argument("--quantize", action="store_true", help="also write model.int8.onnx")
