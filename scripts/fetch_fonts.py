@@ -5,9 +5,10 @@ Debian packages ~180 Latin text families (``scripts/install_system_deps.sh``); G
 many more, including old-style Garamond / Caslon / Goudy italics, condensed sans and legible
 handwriting that Debian lacks. The Fontsource project republishes them on npm as
 ``@fontsource/<name>`` (SIL Open Font License); this script downloads pinned versions of the
-packages listed in ``scripts/fontsource_packages.txt`` (checking the registry's sha512), takes the Latin subset at regular and
-bold, upright and italic, converts the WOFF files to TrueType with fontTools and installs them
-under ``~/.local/share/fonts/fontsource`` (one of ``training.synth.FONT_DIRS``).
+packages listed in ``scripts/fontsource_packages.txt`` (checking the registry's sha512), takes
+the Latin subset at regular and bold, upright and italic, converts the WOFF files to TrueType
+with fontTools and installs them under ``~/.local/share/fonts/fontsource`` (one of
+``training.synth.FONT_DIRS``).
 
 Families are split into train / val / test by a hash of their name (``training.synth``). A
 family that would land in the *test* split is skipped, so the held-out-font test set stays the
@@ -140,19 +141,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batches", type=int, default=None, metavar="N",
                     help="only batches 1..N of the list (e.g. 1 = the fonts stage 11 was trained on); default all")
     args = ap.parse_args(argv)
+    selected = {n: v for n, v in PACKAGES.items() if args.batches is None or BATCHES.get(n, 1) <= args.batches}
     if args.list:
-        for name, version in PACKAGES.items():
-            if args.batches is not None and BATCHES.get(name, 1) > args.batches:
-                continue
+        for name, version in selected.items():
             family = FAMILIES.get(name, name.replace("-", " "))  # the installed file's own name decides
             print(f"@fontsource/{name}@{version}: {family}: {_split_of(family)}")
         return 0
     args.dest.mkdir(parents=True, exist_ok=True)
     skip_file = args.dest / ".skipped"
     skipped = set(skip_file.read_text().split()) if skip_file.exists() else set()
-    todo = [(n, v) for n, v in PACKAGES.items()
-            if (args.batches is None or BATCHES.get(n, 1) <= args.batches)
-            and f"{n}@{v}" not in skipped and not list(args.dest.glob(f"{n}-latin-*.ttf"))]
+
+    def installed(name: str) -> bool:
+        return any(args.dest.glob(f"{name}-latin-*.ttf"))
+
+    todo = [(n, v) for n, v in selected.items() if f"{n}@{v}" not in skipped and not installed(n)]
     failed, newly_skipped = [], []
 
     def one(item: tuple[str, str]) -> tuple[str, str, list[str] | Exception]:
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"@fontsource/{name}@{version}")
             print("\n".join(result))
-            if not list(args.dest.glob(f"{name}-latin-*.ttf")):
+            if not installed(name):
                 newly_skipped.append(f"{name}@{version}")
     if newly_skipped:
         atomic_write_text(skip_file, "\n".join(sorted(skipped | set(newly_skipped))) + "\n")
