@@ -83,11 +83,15 @@ def _most_confident(readings: list[Prediction]) -> Prediction:
     """The upright reading (first), unless a turned one (of at least two characters) is
     clearly more confident. Between the two turned readings (text running up or down), the
     one with more confident characters in all (confidence x length) wins: upside-down letters
-    often read as a few confident look-alikes ('u'/'n'), seldom as a whole confident word."""
+    often read as a few confident look-alikes ('u'/'n'), seldom as a whole confident word.
+    An empty upright reading (a tall crop squeezed upright often reads as confidently blank)
+    gives way to any turned reading that is at least 50% sure."""
     upright, turned = readings[0], [r for r in readings[1:] if len(r.text) >= 2]
     if not turned:
         return upright
     best = max(turned, key=lambda r: r.confidence * len(r.text))
+    if not upright.text:
+        return best if best.confidence >= 0.5 else upright
     return best if best.confidence > upright.confidence + 0.05 else upright
 
 

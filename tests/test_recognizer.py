@@ -60,6 +60,24 @@ def test_vertical_text_in_a_tall_crop_is_read_turned(recognizer):
     assert recognizer(word).rotation == 0
 
 
+def test_most_confident_reading_of_a_tall_crop():
+    from ctc_recognizer.recognizer import _most_confident
+
+    def reading(text, conf, rotation):
+        n = len(text)
+        return Prediction(text, conf, (conf,) * n, ((0, 0),) * n, ((0.0, 1.0),) * n, (90, 20), rotation=rotation)
+
+    # a confidently empty upright reading gives way to a turned word (it did not, by a 0.05 margin)
+    assert _most_confident([reading("", 0.976, 0), reading("coffee", 0.99, 90), reading("aaad", 0.967, 270)]).rotation == 90
+    # ... but not to an unsure one
+    assert _most_confident([reading("", 0.9, 0), reading("xq", 0.4, 90), reading("zz", 0.3, 270)]).rotation == 0
+    # a non-empty upright reading needs a clearly more confident turned one to lose
+    assert _most_confident([reading("l", 0.95, 0), reading("coffee", 0.97, 90), reading("aa", 0.9, 270)]).rotation == 0
+    assert _most_confident([reading("l", 0.53, 0), reading("aaad", 0.967, 90), reading("coffee", 0.99, 270)]).rotation == 270
+    # one-character turned readings never win
+    assert _most_confident([reading("", 0.9, 0), reading("u", 0.99, 90), reading("n", 0.99, 270)]).rotation == 0
+
+
 def test_batches_run_through_onnx_runtime_in_real_batches(recognizer, monkeypatch):
     shapes = []
     real_run = recognizer.session.run
