@@ -29,7 +29,7 @@ def main(argv=None) -> None:
     p.add_argument("--fraction", type=float, default=0.1)
     args = p.parse_args(argv)
     lines = [
-        "# The project's real-image validation/test set: never trained on.",
+        "# The project's real-image test set: never trained on, never selected on.",
         f"# {args.fraction:.0%} of each source of ../shared/data, chosen by SHA-1 of 'holdout:<file name>'",
         "# (scripts/make_holdout_list.py). One <folder>/<file> per line.",
     ]

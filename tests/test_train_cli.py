@@ -41,15 +41,23 @@ def base_args(crops: Path, out: Path, epochs: int = 3) -> list[str]:
 
 
 def test_train_from_config_file_exports_a_loadable_model(crops, tmp_path):
+    """Also: a --holdout-list source is a test set, scored (test_*) but outside val_cer."""
+    shelf = make_labels_folder(tmp_path / "shelf", TINY_WORDS[:10])
+    listing = tmp_path / "test_list.txt"
+    listing.write_text("".join(f"shelf/w{i}.png\n" for i in range(4)))
     cfg = tmp_path / "train.yaml"
-    cfg.write_text(f"arch: crnn_small\nvocab: lower\ndata: folder:{crops}\nholdout: 0.2\nepochs: 2\n"
-                   "steps_per_epoch: 8\nbatch_size: 8\nlr: 0.003\n")
+    cfg.write_text(f"arch: crnn_small\nvocab: lower\ndata: [folder:{crops}, folder:{shelf}]\nholdout: 0.2\n"
+                   f"holdout_list: {listing}\nepochs: 2\nsteps_per_epoch: 8\nbatch_size: 8\nlr: 0.003\n")
     out = tmp_path / "run"
     res = run_train(["--config", str(cfg), "--output-dir", str(out)])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     used = json.loads((out / "train_config.json").read_text())
     assert used["arch"] == "crnn_small" and used["lr"] == 0.003 and used["epochs"] == 2
     assert history_epochs(out) == [0, 1]
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert "test_shelf_cer" in rows[0] and "val_shelf_cer" not in rows[0]
+    assert all(r["val_cer"] == r["val_crops_cer"] for r in rows)  # the test set never enters val_cer
     for name in ("model.keras", "model.onnx", "config.json"):
         assert (out / "model" / name).is_file()
     assert (out / "best.keras").is_file() and any((out / "logs").iterdir())
@@ -57,7 +65,8 @@ def test_train_from_config_file_exports_a_loadable_model(crops, tmp_path):
 
     rec = Recognizer.from_pretrained(out / "model")
     assert rec.config.architecture == "crnn_small"
-    assert "crops" in rec.config.metrics["validation"]
+    assert set(rec.config.metrics["validation"]) == {"crops"}
+    assert set(rec.config.metrics["test"]) == {"shelf"} and rec.config.metrics["test"]["shelf"]["count"] == 4
     assert isinstance(rec(render_word("cat")).text, str)
     # the run folder is not overwritten by accident
     again = run_train(["--config", str(cfg), "--output-dir", str(out)])

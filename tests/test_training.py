@@ -292,19 +292,39 @@ def test_synthetic_clean_source_renders_plain_print(tmp_path):
                        "--synth-train-size", "24", "--synth-clean-train-size", "16", "--synth-val-size", "8",
                        "--cache-dir", str(tmp_path / "cache"), "--output-dir", str(tmp_path / "run")])
     config = RecognizerConfig(vocab=ALPHANUMERIC, height=32, width=128)
-    sources, val_sets, _ = prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
+    sources, val_sets, _, test_sets = prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
     assert [len(s.samples) for s in sources] == [24, 16] and [s.weight for s in sources] == [3, 1]
     augmented, clean = (s.samples.images for s in sources)
-    assert sorted(val_sets) == ["synthetic", "synthetic-clean"]
+    assert sorted(val_sets) == ["synthetic", "synthetic-clean"] and not test_sets
     # clean: a white page (border and most pixels) with dark ink; augmented: any colours
     assert (clean[:, 0, :, :] > 200).mean() > 0.95 and (clean.min(axis=(1, 2, 3)) < 100).all()
     assert (augmented[:, 0, :, :] > 200).mean() < 0.8
     assert sources[0].samples.texts[:16] != sources[1].samples.texts
     args.val_data = ["synthetic-clean:test"]
-    _, val_sets, _ = prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
+    _, val_sets, _, _ = prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
     assert "synthetic-clean-test" in val_sets
     args.val_data = ["synthetic-noisy:test"]
     with pytest.raises(SystemExit, match="synthetic-noisy"):
+        prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
+
+
+def test_holdout_list_crops_are_a_test_set_not_validation(tmp_path):
+    """--holdout-list crops never train and are scored as a test set; with no other validation
+    data the run stops with an error saying so, before anything trains."""
+    from training.train import parse_args, prepare_data
+
+    shelf = make_labels_folder(tmp_path / "shelf", ["cat", "dog", "tree", "house", "river"])
+    crops = make_labels_folder(tmp_path / "crops", ["green", "stone", "light", "apple", "zebra"] * 4)
+    listing = tmp_path / "list.txt"
+    listing.write_text("shelf/w0.png\nshelf/w3.png\n")
+    config = RecognizerConfig(vocab=ALPHANUMERIC, height=32, width=128)
+    args = parse_args(["--data", f"folder:{shelf}", f"folder:{crops}", "--holdout-list", str(listing),
+                       "--holdout", "0.3", "--output-dir", str(tmp_path / "run")])
+    sources, val_sets, _, test_sets = prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
+    assert test_sets == {"shelf"} and val_sets["shelf"][1] == ["cat", "house"]
+    assert sources[0].samples.texts == ["dog", "tree", "river"] and "crops" in val_sets
+    args.data = [f"folder:{shelf}"]
+    with pytest.raises(SystemExit, match="no validation data.*test set"):
         prepare_data(args, config, Charset(ALPHANUMERIC), time_steps=32)
 
 
@@ -392,7 +412,9 @@ def test_push_to_hub_uploads_model_and_card(tiny_model_dir, monkeypatch):
     monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
     cfg = RecognizerConfig.load(tiny_model_dir)
     cfg.metrics = {"validation": {"synthetic": {"count": 10, "word_accuracy": 0.9, "word_accuracy_ci": 0.95,
-                                                "cer": 0.02, "wer": 0.1}}}
+                                                "cer": 0.02, "wer": 0.1}},
+                   "test": {"shelf": {"count": 5, "word_accuracy": 0.8, "word_accuracy_ci": 0.8,
+                                      "cer": 0.05, "wer": 0.2}}}
     import shutil
     import tempfile
 
@@ -406,6 +428,9 @@ def test_push_to_hub_uploads_model_and_card(tiny_model_dir, monkeypatch):
     assert meta["library_name"] == "ctc-recognizer" and meta["pipeline_tag"] == "image-to-text"
     metrics = meta["model-index"][0]["results"][0]["metrics"]
     assert {"type": "cer", "name": "CER", "value": 0.02} in metrics
+    by_set = {r["dataset"]["name"]: r for r in meta["model-index"][0]["results"]}
+    assert {"type": "cer", "name": "CER", "value": 0.05} in by_set["shelf (test)"]["metrics"]
+    assert "| shelf (test) | 5 | 0.8000 |" in seen["card"]
 
 
 def test_symbol_and_keycap_fonts_are_never_used():

@@ -27,14 +27,20 @@ def decode_texts(probs: np.ndarray, charset: Charset) -> list[str]:
 
 class ValidationMetrics(keras.callbacks.Callback):
     """After each epoch, greedy-decode the validation sets and add ``val_cer``,
-    ``val_word_acc`` (over all sets) and ``val_<set>_cer`` / ``val_<set>_word_acc`` to the logs.
+    ``val_word_acc`` (over all validation sets) and ``val_<set>_cer`` / ``val_<set>_word_acc``
+    to the logs. Sets named in ``test_sets`` are logged as ``test_<set>_*`` and left out of
+    ``val_cer`` / ``val_word_acc``, so no checkpoint, LR or early-stopping choice sees them.
     Put it *before* callbacks that monitor these keys."""
 
     def __init__(self, val_sets: dict[str, tuple[np.ndarray, list[str]]], charset: Charset,
-                 batch_size: int = 128, case_insensitive: set[str] | frozenset[str] = frozenset()):
+                 batch_size: int = 128, case_insensitive: set[str] | frozenset[str] = frozenset(),
+                 test_sets: set[str] | frozenset[str] = frozenset()):
         super().__init__()
         self.val_sets, self.charset, self.batch_size = val_sets, charset, batch_size
         self.case_insensitive = set(case_insensitive)  # sets whose labels carry no case
+        self.test_sets = set(test_sets)
+        if not set(val_sets) - self.test_sets:
+            raise ValueError("ValidationMetrics: every set is a test set; val_cer would have nothing to score")
 
     def evaluate(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -45,12 +51,14 @@ class ValidationMetrics(keras.callbacks.Callback):
             if name in self.case_insensitive:
                 preds, texts = [t.lower() for t in preds], [t.lower() for t in texts]
             m = compute_metrics(preds, texts)
-            out[f"val_{name}_cer"] = m.cer
-            out[f"val_{name}_word_acc"] = m.word_accuracy
+            prefix = "test" if name in self.test_sets else "val"
+            out[f"{prefix}_{name}_cer"] = m.cer
+            out[f"{prefix}_{name}_word_acc"] = m.word_accuracy
             if name != "synthetic" and not name.startswith("synthetic-"):
-                out[f"val_{name}_word_acc_std"] = m.word_accuracy_std
-            all_pred += preds
-            all_ref += texts
+                out[f"{prefix}_{name}_word_acc_std"] = m.word_accuracy_std
+            if name not in self.test_sets:
+                all_pred += preds
+                all_ref += texts
         m = compute_metrics(all_pred, all_ref)
         out["val_cer"], out["val_word_acc"] = m.cer, m.word_accuracy
         return out

@@ -40,9 +40,18 @@ def model_index(name: str, metrics: dict[str, dict[str, Any]]) -> list[dict]:
     return [{"name": name, "results": results}]
 
 
+def run_metrics(config: RecognizerConfig) -> dict:
+    """Per-set metrics a training run stored in the config: its validation sets, then its test
+    sets (``--holdout-list``) named ``<set> (test)``; a flat ``{set: metrics}`` is taken as is."""
+    metrics = config.metrics or {}
+    if "validation" not in metrics and "test" not in metrics:
+        return metrics
+    return {**metrics.get("validation", {}), **{f"{k} (test)": v for k, v in metrics.get("test", {}).items()}}
+
+
 def card_metadata(config: RecognizerConfig, name: str, license: str = "apache-2.0",
                   metrics: dict | None = None) -> dict:
-    flat = metrics if metrics is not None else config.metrics.get("validation", config.metrics)
+    flat = metrics if metrics is not None else run_metrics(config)
     return {
         "library_name": "ctc-recognizer",
         "pipeline_tag": "image-to-text",
@@ -59,7 +68,7 @@ def build_model_card(config: RecognizerConfig, name: str, body: str | None = Non
     """A ``README.md`` with YAML metadata (``library_name``, ``pipeline_tag``, ``model-index``)."""
     meta = yaml.safe_dump(card_metadata(config, name, license, metrics), sort_keys=False, allow_unicode=True)
     if body is None:
-        flat = metrics if metrics is not None else config.metrics.get("validation", config.metrics)
+        flat = metrics if metrics is not None else run_metrics(config)
         rows = "\n".join(
             f"| {ds} | {v.get('count', '')} | {v['word_accuracy']:.4f} | {v['word_accuracy_ci']:.4f} | "
             f"{v.get('word_accuracy_std', float('nan')):.4f} | {v['cer']:.4f} | {v['wer']:.4f} |"
@@ -76,7 +85,7 @@ rec = Recognizer.from_pretrained("{name}")
 print(rec("word.png").text)
 ```
 
-## Evaluation (validation sets of the training run)
+## Evaluation (validation and test sets of the training run)
 
 | data | images | word acc. | word acc. (no case) | word acc. (std. protocol) | CER | WER |
 |---|---|---|---|---|---|---|

@@ -57,8 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--val-data", nargs="*", help="validation source(s); default: held-out fonts for "
                    "synthetic, a --holdout share of every other source (annotation_val.txt for mjsynth)")
     g.add_argument("--holdout", type=float, default=0.1, help="share of each non-synthetic source kept for validation")
-    g.add_argument("--holdout-list", help="file naming the held-out samples (<folder>/<file> per line); sources it "
-                   "names are split by it, the others by --holdout")
+    g.add_argument("--holdout-list", help="file naming test samples (<folder>/<file> per line): never trained on, "
+                   "scored each epoch as test_<source>_* but never used to pick a checkpoint, the LR or when to "
+                   "stop; the rest of a source it names is all trained on, sources it does not name are split "
+                   "by --holdout")
     g.add_argument("--case-insensitive-data", nargs="*", default=[],
                    help="--data sources whose labels carry no case (e.g. SVT's all-caps labels): trained "
                         "with case-folded CTC, validated ignoring case")
@@ -204,7 +206,7 @@ def _file_paths(samples) -> list[str]:
 def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int):
     from . import data as D
 
-    train_sources, val_sets, ci_sets = [], {}, set()
+    train_sources, val_sets, ci_sets, test_sets = [], {}, set(), set()
     weights = args.data_weights or [1.0] * len(args.data)
     holdout_keys = D.read_holdout_list(args.holdout_list) if args.holdout_list else None
     unknown_ci = set(args.case_insensitive_data or []) - set(args.data)
@@ -225,6 +227,8 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
             else:
                 split = D.holdout_by_list(src, holdout_keys) if holdout_keys else None
                 src, val = split or D.holdout_split(src, args.holdout)
+                if split is not None:  # the listed crops are a test set: reported, never selected on
+                    test_sets.add(src.name)
             if len(val):
                 val_sets[src.name] = (D.to_model_arrays(val, config), val.texts)
                 if case_insensitive:
@@ -261,9 +265,10 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         val = D.filter_labels(D.parse_data_spec(spec, args.image_column, args.text_column, split="val"),
                               charset, args.unknown_chars, max_steps=time_steps)
         val_sets[val.name] = (D.to_model_arrays(val, config), val.texts)
-    if not val_sets:
-        raise SystemExit("no validation data: add --val-data or a --holdout > 0")
-    return train_sources, val_sets, ci_sets
+    if not set(val_sets) - test_sets:
+        raise SystemExit("no validation data (the --holdout-list crops are a test set, not validation): "
+                         "add --val-data, a synthetic source, or a --holdout > 0 for a source the list does not name")
+    return train_sources, val_sets, ci_sets, test_sets
 
 
 def cosine_schedule(lr: float, min_lr: float, epochs: int):
@@ -351,7 +356,7 @@ def train(args) -> Path:
     logger.info("%s: %s parameters, %d time steps, %d classes", args.arch, f"{model.count_params():,}",
                 time_steps, charset.num_classes)
 
-    train_sources, val_sets, ci_sets = prepare_data(args, config, charset, time_steps)
+    train_sources, val_sets, ci_sets, test_sets = prepare_data(args, config, charset, time_steps)
     for name, (imgs, _) in val_sets.items():
         logger.info("validation set %s: %d images", name, len(imgs))
     ds = D.make_dataset(train_sources, config, charset, args.batch_size * strategy.num_replicas_in_sync, seed=args.seed)
@@ -365,7 +370,7 @@ def train(args) -> Path:
     # The backup comes last: a run killed after it has logged, checkpointed and timed the
     # epoch; one killed before it redoes the epoch (and truncate_history drops its CSV row).
     callbacks = [
-        ValidationMetrics(val_sets, charset, case_insensitive=ci_sets),
+        ValidationMetrics(val_sets, charset, case_insensitive=ci_sets, test_sets=test_sets),
         BestCheckpoint(out / "best.keras", monitor="val_cer"),
         keras.callbacks.ReduceLROnPlateau(monitor="val_cer", mode="min", factor=0.5,
                                           patience=args.lr_patience, min_lr=args.min_lr, verbose=1)
@@ -388,14 +393,19 @@ def train(args) -> Path:
     model_dir = out / "model"
     sample = next(iter(val_sets.values()))[0][:16].astype(np.float32)
     export_model(final, config, model_dir, sample_batch=sample)
-    metrics = evaluate_exported(model_dir, val_sets, case_insensitive=ci_sets)
-    config.metrics = {"validation": metrics}
+    def scored(model_file=None) -> tuple[dict, dict]:  # (validation, test) metrics of the exported model
+        metrics = evaluate_exported(model_dir, val_sets, model_file=model_file, case_insensitive=ci_sets)
+        return ({k: v for k, v in metrics.items() if k not in test_sets},
+                {k: v for k, v in metrics.items() if k in test_sets})
+
+    validation, test = scored()
+    config.metrics = {"validation": validation, **({"test": test} if test else {})}
     if args.quantize:
         from .export import quantize_int8
 
         quantize_int8(model_dir)
-        config.metrics["validation_int8"] = evaluate_exported(model_dir, val_sets, model_file="model.int8.onnx",
-                                                                      case_insensitive=ci_sets)
+        validation, test = scored("model.int8.onnx")
+        config.metrics.update({"validation_int8": validation, **({"test_int8": test} if test else {})})
     config.save(model_dir)
     atomic_write_text(model_dir / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(config.metrics, indent=2), flush=True)
