@@ -477,3 +477,9 @@ def test_caps_form_fonts_are_not_used():
     assert not _caps_form_lowercase(ordinary[0])
     used = {f.path for fonts in discover_fonts().values() for f in fonts}
     assert not used & set(caps)
+    # both calibration methods build a model; an unknown one is named, and nothing is written
+    quantize_int8(d, images[:64], out_name="model.pct.onnx", calibration_method="percentile")
+    assert Recognizer.from_pretrained(d, model_file="model.pct.onnx")(images[0]).text is not None
+    with pytest.raises(ValueError, match="calibration_method must be one of"):
+        quantize_int8(d, images[:64], out_name="model.bad.onnx", calibration_method="kl")
+    assert not (d / "model.bad.onnx").exists()
