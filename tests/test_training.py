@@ -392,6 +392,12 @@ def test_int8_quantization_loads_and_reads(tiny_model_dir, tmp_path):
     optimized = [n.op_type for n in onnx.load(so.optimized_model_filepath).graph.node]
     assert {"QLinearConv", "QLinearAdd", "DynamicQuantizeLSTM"} <= set(optimized)
     assert "Add" not in optimized
+    # both calibration methods build a model; an unknown one is named, and nothing is written
+    quantize_int8(d, images[:64], out_name="model.pct.onnx", calibration_method="percentile")
+    assert Recognizer.from_pretrained(d, model_file="model.pct.onnx")(images[0]).text is not None
+    with pytest.raises(ValueError, match="calibration_method must be one of"):
+        quantize_int8(d, images[:64], out_name="model.bad.onnx", calibration_method="kl")
+    assert not (d / "model.bad.onnx").exists()
 
 
 # ---------------------------------------------------------------- hub
@@ -477,9 +483,3 @@ def test_caps_form_fonts_are_not_used():
     assert not _caps_form_lowercase(ordinary[0])
     used = {f.path for fonts in discover_fonts().values() for f in fonts}
     assert not used & set(caps)
-    # both calibration methods build a model; an unknown one is named, and nothing is written
-    quantize_int8(d, images[:64], out_name="model.pct.onnx", calibration_method="percentile")
-    assert Recognizer.from_pretrained(d, model_file="model.pct.onnx")(images[0]).text is not None
-    with pytest.raises(ValueError, match="calibration_method must be one of"):
-        quantize_int8(d, images[:64], out_name="model.bad.onnx", calibration_method="kl")
-    assert not (d / "model.bad.onnx").exists()
