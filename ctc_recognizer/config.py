@@ -37,6 +37,12 @@ class RecognizerConfig:
             ``t % k`` of ``k`` equal columns (the reference design flattens an 8x32 feature map
             row by row into 256 steps, so it has ``time_columns=32``).
         onnx_file: file name of the ONNX graph inside the model folder.
+        long_crop_width, long_crop_threshold: optional, set together. A crop whose width,
+            scaled to ``height`` with its aspect ratio kept, exceeds ``long_crop_threshold``
+            pixels is read at the input width ``long_crop_width`` instead of ``width``: more
+            time steps, so long words and short lines are squeezed less and keep room for
+            every character. Needs an ONNX graph whose input width is dynamic and whose time
+            steps cover the width (``time_columns`` null). Unset: every crop is read at ``width``.
         metrics: optional evaluation results, e.g. ``{"synthetic-test": {"word_accuracy": 0.99}}``.
     """
 
@@ -50,6 +56,8 @@ class RecognizerConfig:
     architecture: str = "unknown"
     time_columns: int | None = None
     onnx_file: str = ONNX_NAME
+    long_crop_width: int | None = None
+    long_crop_threshold: int | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
@@ -92,8 +100,29 @@ class RecognizerConfig:
             not isinstance(self.time_columns, int) or self.time_columns < 1
         ):
             raise ConfigError(f"config 'time_columns' must be a positive integer or null, got {self.time_columns!r}")
+        long_fields = (self.long_crop_width, self.long_crop_threshold)
+        if any(v is not None for v in long_fields):
+            if any(v is None for v in long_fields):
+                raise ConfigError("config 'long_crop_width' and 'long_crop_threshold' must be set together "
+                                  f"(got {self.long_crop_width!r} and {self.long_crop_threshold!r})")
+            for name, value in (("long_crop_width", self.long_crop_width),
+                                ("long_crop_threshold", self.long_crop_threshold)):
+                if not isinstance(value, int) or isinstance(value, bool) or value < self.width:
+                    raise ConfigError(f"config {name!r} must be an integer >= width ({self.width}), got {value!r}")
+            if self.long_crop_width == self.width:
+                raise ConfigError(f"config 'long_crop_width' must be wider than width ({self.width}), got {self.long_crop_width}")
+            if self.time_columns is not None:
+                raise ConfigError("config 'long_crop_width' needs time steps that cover the width "
+                                  f"('time_columns' null), but time_columns is {self.time_columns}")
         if not isinstance(self.metrics, dict):
             raise ConfigError(f"config 'metrics' must be a mapping, got {type(self.metrics).__name__}")
+
+    def input_width(self, image_height: int, image_width: int) -> int:
+        """The model input width an image of this size is read at: ``long_crop_width`` when
+        its width at the model height exceeds ``long_crop_threshold``, else ``width``."""
+        if self.long_crop_width and image_width * self.height > self.long_crop_threshold * image_height:
+            return self.long_crop_width
+        return self.width
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

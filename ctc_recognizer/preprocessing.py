@@ -280,9 +280,11 @@ def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
     return _to_channels(image.astype(np.float32) * scale, 3)
 
 
-def fit_to_model(image: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarray, int]:
-    """Resize a validated array to the model geometry. Returns (uint8 (H, W, C), content width)."""
-    height, width = config.height, config.width
+def fit_to_model(image: np.ndarray, config: RecognizerConfig,
+                 width: int | None = None) -> tuple[np.ndarray, int]:
+    """Resize a validated array to the model geometry (``width``: the input width, default
+    ``config.width``). Returns (uint8 (H, W, C), content width)."""
+    height, width = config.height, width or config.width
     h, w = image.shape[:2]
     scale = _value_scale(image)
     if image.dtype.kind == "b":
@@ -312,9 +314,11 @@ def load_array(image: ImageInput) -> np.ndarray:
 
 def prepare_array(array: np.ndarray, config: RecognizerConfig,
                   original_size: tuple[int, int] | None = None) -> Preprocessed:
-    """A validated array -> :class:`Preprocessed`. ``original_size`` (height, width) is the
-    size reported back (default: the array's; a turned crop reports its untouched size)."""
-    model_image, content_width = fit_to_model(array, config)
+    """A validated array -> :class:`Preprocessed`, at the input width the config gives its
+    size (:meth:`RecognizerConfig.input_width`: long crops may be read wider).
+    ``original_size`` (height, width) is the size reported back (default: the array's; a
+    turned crop reports its untouched size)."""
+    model_image, content_width = fit_to_model(array, config, config.input_width(*array.shape[:2]))
     size = original_size or array.shape[:2]
     scale_source = array.shape[:2]
     return Preprocessed(model_image, (int(size[0]), int(size[1])), content_width,
@@ -322,7 +326,8 @@ def prepare_array(array: np.ndarray, config: RecognizerConfig,
 
 
 def preprocess(image: ImageInput, config: RecognizerConfig) -> Preprocessed:
-    """Any supported image -> :class:`Preprocessed` at the model's input size."""
+    """Any supported image -> :class:`Preprocessed` at the model's input size (the config's
+    ``width``, or ``long_crop_width`` for a long crop)."""
     return prepare_array(load_array(image), config)
 
 

@@ -181,6 +181,12 @@ class Recognizer(
             if isinstance(got, int) and got != want:
                 name = ("height", "width", "channels")[axis - 1]
                 raise ConfigError(f"{where}: {name} is {want} but the ONNX input has {got} (input shape {shape})")
+        if cfg.long_crop_width and isinstance(shape[2], int):
+            raise ConfigError(
+                f"{where}: long_crop_width is {cfg.long_crop_width}, but the ONNX input width is fixed "
+                f"at {shape[2]} (input shape {shape}); export the model with a dynamic width or "
+                "remove long_crop_width and long_crop_threshold from the config"
+            )
         out_shape = outputs[cfg.output_name].shape
         classes = out_shape[-1] if out_shape else None
         if isinstance(classes, int) and classes != cfg.num_classes:
@@ -341,8 +347,13 @@ class Recognizer(
                         turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
                         candidates.append((k, rotation, prepare_array(turned, self.config, array.shape[:2])))
             readings: list[list[Prediction]] = [[] for _ in chunk]
-            for sub in range(0, len(candidates), batch_size):
-                part = candidates[sub:sub + batch_size]
+            # one ONNX Runtime call per input width (long crops may be read wider)
+            by_width: dict[int, list[tuple[int, int, Preprocessed]]] = {}
+            for c in candidates:
+                by_width.setdefault(c[2].image.shape[1], []).append(c)
+            parts = [group[i:i + batch_size] for group in by_width.values()
+                     for i in range(0, len(group), batch_size)]
+            for part in parts:
                 probs = self.predict_probs([c[2].image for c in part])
                 if decoder == "greedy":
                     decoded = greedy_decode(probs, self.charset.blank_index)
@@ -350,7 +361,8 @@ class Recognizer(
                     decoded = [beam_search(p, self.charset.blank_index, beam_width, lex) for p in probs]
                 for (k, rotation, prepped), d, pr in zip(part, decoded, probs):
                     readings[k].append(self._prediction(d, prepped, pr, return_probs, rotation))
-            results.extend(_most_confident(r) for r in readings)
+            # upright first, as _most_confident expects (the width groups may reorder them)
+            results.extend(_most_confident(sorted(r, key=lambda p: p.rotation)) for r in readings)
         return results[0] if single else results
 
     def _prediction(self, decoded: Decoded, prepped: Preprocessed, probs: np.ndarray,
@@ -361,7 +373,7 @@ class Recognizer(
         col0 = spans[:, 0] % columns if self.config.time_columns else spans[:, 0]
         col1 = spans[:, 1] % columns if self.config.time_columns else spans[:, 1]
         lo, hi = np.minimum(col0, col1), np.maximum(col0, col1) + 1
-        step_px = self.config.width / columns
+        step_px = prepped.image.shape[1] / columns  # the width this image was read at
         x0 = prepped.model_x_to_original(lo * step_px)
         x1 = prepped.model_x_to_original(hi * step_px)
         text = self.charset.decode(decoded.labels)

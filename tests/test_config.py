@@ -65,3 +65,29 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("patch, message", [
+    ({"long_crop_width": 192}, "set together"),
+    ({"long_crop_width": 100, "long_crop_threshold": 200}, r"long_crop_width' must be an integer >= width \(128\)"),
+    ({"long_crop_width": 128, "long_crop_threshold": 200}, "wider than width"),
+    ({"long_crop_width": 192, "long_crop_threshold": "200"}, "long_crop_threshold"),
+    ({"long_crop_width": 192, "long_crop_threshold": 200, "time_columns": 32}, "time_columns is 32"),
+])
+def test_inconsistent_long_crop_settings_are_named(tmp_path, patch, message):
+    data = RecognizerConfig(vocab="abcde").to_dict()
+    data.update(patch)
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=message):
+        RecognizerConfig.load(tmp_path)
+
+
+def test_long_crops_get_the_long_input_width(tmp_path):
+    cfg = RecognizerConfig(vocab="abc", long_crop_width=192, long_crop_threshold=200)
+    assert cfg.input_width(32, 200) == 128  # exactly at the threshold: the normal width
+    assert cfg.input_width(32, 201) == 192
+    assert cfg.input_width(64, 402) == 192  # 201 px wide at the model height
+    assert cfg.input_width(64, 400) == 128
+    assert RecognizerConfig(vocab="abc").input_width(32, 5000) == 128  # unset: never wider
+    cfg.save(tmp_path)
+    assert RecognizerConfig.load(tmp_path) == cfg

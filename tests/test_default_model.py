@@ -38,6 +38,25 @@ def test_reads_mixed_case_digits_and_punctuation():
     assert "12.50" in preds[1].text
 
 
+def test_long_crops_and_short_lines_are_read_wider():
+    """Crops much wider than the 32x128 input (short lines, long numbers) are read at
+    192 px (48 time steps) instead of being squeezed into 32 steps, where adjacent characters
+    merge: the squeezed reading of these lines drops or garbles characters."""
+    import dataclasses
+
+    rec = Recognizer.from_pretrained()
+    assert (rec.config.long_crop_width, rec.config.long_crop_threshold) == (192, 200)
+    lines = ["Open daily 9am to 5pm", "Call 555-0199 now", "Main Street 1024"]
+    images = [render_word(t, size=36) for t in lines]
+    preds = rec(images, return_probs=True)
+    assert [p.text for p in preds] == lines
+    assert all(p.probabilities.shape[0] == 48 for p in preds)
+    squeezed = Recognizer.from_pretrained()
+    squeezed.config = dataclasses.replace(squeezed.config, long_crop_width=None, long_crop_threshold=None)
+    assert [p.text for p in squeezed(images)] != lines
+    assert rec(render_word("Coffee", size=36), return_probs=True).probabilities.shape[0] == 32
+
+
 def test_bundle_layout_and_model_card():
     names = {p.name for p in DEFAULT_MODEL_DIR.iterdir()}
     assert {"config.json", "model.onnx", "model.keras", "README.md"} <= names

@@ -181,3 +181,15 @@ def test_trailing_data_after_the_image_is_not_truncation(fmt):
     Image.fromarray(render_word("abc")).save(buf, format=fmt)
     data = buf.getvalue() + b"\x00TRAILER" * 40  # e.g. a phone's motion-photo trailer
     assert preprocess(data, CFG).image.shape == (32, 128, 3)
+
+
+def test_long_crops_are_fitted_to_the_long_width():
+    import dataclasses
+
+    cfg = dataclasses.replace(CFG, long_crop_width=192, long_crop_threshold=200)
+    short, long = render_word("word"), render_word("a rather long line of words")
+    assert short.shape[1] * 32 / short.shape[0] <= 200 < long.shape[1] * 32 / long.shape[0]
+    assert preprocess(short, cfg).image.shape == (32, 128, 3)
+    p = preprocess(long, cfg)
+    assert p.image.shape == (32, 192, 3) and p.content_width == 192
+    assert preprocess(long, CFG).image.shape == (32, 128, 3)  # unset: squeezed into the width

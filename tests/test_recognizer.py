@@ -259,3 +259,59 @@ def test_session_options(tiny_model_dir):
                                      providers=["CPUExecutionProvider"])
     assert rec.session.get_providers() == ["CPUExecutionProvider"]
     assert rec(render_word("bell")).text == "bell"
+
+
+def _long_crop(word: str) -> np.ndarray:
+    """A word followed by blank space: 240 px wide at the model height (32), over the
+    long-crop threshold (200), so it is read at 192 without squeezing the word much."""
+    img = render_word(word)
+    extra = round(240 * img.shape[0] / 32) - img.shape[1]
+    assert extra > 0
+    return np.pad(img, ((0, 0), (0, extra), (0, 0)), constant_values=255)
+
+
+def test_long_crops_are_read_at_the_long_width(recognizer, monkeypatch):
+    cfg = recognizer.config
+    # the export of an architecture whose time steps cover the width sets the long-crop reading
+    assert cfg.long_crop_width > cfg.width and cfg.long_crop_threshold >= cfg.width
+    assert isinstance(recognizer.session.get_inputs()[0].shape[2], str)  # a dynamic width
+    short, long = render_word("coffee"), _long_crop("coffee")
+    assert cfg.input_width(*long.shape[:2]) == cfg.long_crop_width
+    p_short, p_long = recognizer([short, long], return_probs=True)
+    assert p_short.probabilities.shape[0] == cfg.width // 4
+    assert p_long.probabilities.shape[0] == cfg.long_crop_width // 4
+    assert p_long.text  # (how well long crops read: the default model's tests)
+    # character boxes stay in the original image's pixels: the word is at the left
+    assert all(0 <= a < b <= render_word("coffee").shape[1] + 8 for a, b in p_long.char_boxes)
+    # a mixed batch runs one ONNX Runtime call per input width and keeps the input order
+    widths = []
+    real_run = recognizer.session.run
+
+    class Spy:
+        def run(self, names, feeds):
+            widths.append(next(iter(feeds.values())).shape[:3:2])
+            return real_run(names, feeds)
+
+    images = [short, long, render_word("tree"), _long_crop("zebra")]
+    alone = [recognizer(im).text for im in images]
+    monkeypatch.setattr(recognizer, "session", Spy())
+    assert [p.text for p in recognizer(images)] == alone
+    assert sorted(widths) == [(2, cfg.width), (2, cfg.long_crop_width)]
+
+
+def test_long_crop_setting_needs_a_dynamic_width_graph(tiny_model_dir, tmp_path):
+    import onnx
+
+    d = _copy_model(tiny_model_dir, tmp_path / "fixed")
+    graph = onnx.load(str(d / "model.onnx"))
+    dim = graph.graph.input[0].type.tensor_type.shape.dim[2]
+    dim.Clear()
+    dim.dim_value = 128
+    onnx.save(graph, str(d / "model.onnx"))
+    with pytest.raises(ConfigError, match="long_crop_width is 192, but the ONNX input width is fixed at 128"):
+        Recognizer.from_pretrained(d)
+    cfg = json.loads((d / "config.json").read_text())
+    cfg["long_crop_width"] = cfg["long_crop_threshold"] = None
+    (d / "config.json").write_text(json.dumps(cfg))
+    rec = Recognizer.from_pretrained(d)  # without the setting every crop is read at 128
+    assert rec(_long_crop("coffee"), return_probs=True).probabilities.shape[0] == 32

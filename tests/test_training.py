@@ -483,3 +483,44 @@ def test_caps_form_fonts_are_not_used():
     assert not _caps_form_lowercase(ordinary[0])
     used = {f.path for fonts in discover_fonts().values() for f in fonts}
     assert not used & set(caps)
+
+
+def test_long_crops_read_the_same_in_keras_and_onnx(tiny_model_dir):
+    """The exported graph takes any width; at the long-crop width it gives the Keras
+    network's probabilities (rebuilt for any width with the trained weights)."""
+    from ctc_recognizer import Recognizer
+    from ctc_recognizer.preprocessing import preprocess
+    from training.evaluate import KerasRecognizer
+    from training.export import dynamic_width_model, load_keras
+    from tests.conftest import render_word
+
+    rec = Recognizer.from_pretrained(tiny_model_dir)
+    assert rec.config.long_crop_width == 192 and rec.config.long_crop_threshold == 200
+    words = ["coffee", "river", "room101"]
+    longs = []
+    for w in words:
+        img = render_word(w)
+        longs.append(np.pad(img, ((0, 0), (0, round(240 * img.shape[0] / 32) - img.shape[1]), (0, 0)),
+                            constant_values=255))
+    images = longs + [render_word("tree")]
+    keras_rec = KerasRecognizer(tiny_model_dir / "model.keras", rec.config)
+    assert [p.text for p in keras_rec(images)] == [p.text for p in rec(images)]
+    wide = dynamic_width_model(load_keras(tiny_model_dir / "model.keras"), rec.config)
+    x = np.stack([preprocess(im, rec.config).image for im in longs]).astype(np.float32)
+    assert x.shape[2] == 192
+    onnx_probs = np.stack([p.probabilities for p in rec(longs, return_probs=True)])
+    assert np.abs(np.asarray(wide(x, training=False)) - onnx_probs).max() < 1e-4
+
+
+def test_seed_exports_at_its_fixed_width(tmp_path):
+    """seed's time steps are rows x columns of its feature map (time_columns): no other width,
+    so no long-crop reading."""
+    from ctc_recognizer import Recognizer
+    from training import export
+    from training.model import build_model
+
+    cfg = RecognizerConfig(vocab=TINY_VOCAB, architecture="seed", time_columns=32)
+    export.export_model(build_model("seed", cfg.num_classes), cfg, tmp_path / "seed", save_keras=False)
+    rec = Recognizer.from_pretrained(tmp_path / "seed")
+    assert rec.config.long_crop_width is None and rec.config.long_crop_threshold is None
+    assert rec.session.get_inputs()[0].shape[1:] == [32, 128, 3]

@@ -38,6 +38,7 @@ class KerasRecognizer:
 
         self.model, self.config = load_keras(keras_path), config
         self.charset = config.charset
+        self._wide = None  # the network rebuilt for any width, for long crops
 
     def __call__(self, images, batch_size: int = 64, **_):
         from types import SimpleNamespace
@@ -45,8 +46,27 @@ class KerasRecognizer:
         from .callbacks import decode_texts
 
         batch = [preprocess(img, self.config).image for img in images]
-        probs = self.model.predict(to_model_input(batch), batch_size=batch_size, verbose=0)
-        return [SimpleNamespace(text=t) for t in decode_texts(probs, self.charset)]
+        texts: list[str] = [""] * len(batch)
+        by_width: dict[int, list[int]] = {}
+        for i, image in enumerate(batch):
+            by_width.setdefault(image.shape[1], []).append(i)
+        for width, idx in by_width.items():  # long crops are read wider, as the ONNX model does
+            probs = self._model_for(width).predict(to_model_input([batch[i] for i in idx]),
+                                                   batch_size=batch_size, verbose=0)
+            for i, t in zip(idx, decode_texts(probs, self.charset)):
+                texts[i] = t
+        return [SimpleNamespace(text=t) for t in texts]
+
+    def _model_for(self, width: int):
+        if width == self.config.width:
+            return self.model
+        if self._wide is None:
+            from .export import dynamic_width_model
+
+            self._wide = dynamic_width_model(self.model, self.config)
+            if self._wide is None:
+                raise ValueError(f"{self.config.architecture!r} cannot read {width}-wide inputs")
+        return self._wide
 
 
 def resolve_model_dir(model: str | None) -> str | None:

@@ -68,7 +68,8 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
                dropout: float = 0.2, filters: tuple[int, int, int, int] = (32, 48, 96, 128),
                lstm_units: int = 96, lstm_layers: int = 2, bn_momentum: float = 0.99,
                column_order: str = "ch") -> keras.Model:
-    """The project's default: faster and more accurate than ``seed``.
+    """The project's default: faster and more accurate than ``seed``. ``width=None`` builds
+    the same network for inputs of any width (a multiple of 4).
 
     The feature map is pooled to a height of 2 and one time step per 4 input columns
     (32 steps for a 128-wide input, read left to right), so the BiLSTMs see a short sequence
@@ -82,7 +83,7 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
     ``column_order="hc"`` is the layout of models trained before 2026-11-26 (the features of a
     step ordered row-major); :func:`transfer_weights` converts such a model to ``"ch"`` exactly.
     """
-    if height % 16 or width % 4:
+    if height % 16 or (width is not None and width % 4):
         raise ValueError(f"crnn needs a height divisible by 16 and a width by 4, got {height}x{width}")
     f1, f2, f3, f4 = filters
     inputs = keras.Input((height, width, channels), name="input")
@@ -104,7 +105,9 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
     if column_order not in ("hc", "ch"):
         raise ValueError(f"column_order must be 'hc' or 'ch', got {column_order!r}")
     x = layers.Permute((2, 1, 3) if column_order == "hc" else (2, 3, 1), name="to_columns")(x)
-    x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="columns")(x)
+    # -1 steps: a model built with ``width=None`` reads any width (a multiple of 4), one step
+    # per 4 columns; its weights are those of the fixed-width model (see ``dynamic_width_clone``).
+    x = layers.Reshape((-1 if x.shape[1] is None else x.shape[1], x.shape[2] * x.shape[3]), name="columns")(x)
     if dropout:
         x = layers.Dropout(dropout, name="feat_drop")(x)
     for i in range(lstm_layers):
