@@ -4,7 +4,8 @@ not depend on them), plus any exported model folders.
     python bench/speed.py [--archs crnn seed] [--model default=ctc_recognizer/models/default ...]
 
 Prints words/s at batch 64 and the median latency at batch 1 (model call only, inputs already
-preprocessed), and each entry's speed relative to ``seed``. The models are timed in turns
+preprocessed), and each entry's speed relative to ``seed``. A model that reads long crops
+wider (``long_crop_width`` in its config) gets a second row at that width. The models are timed in turns
 (``--rounds`` rounds of ``--seconds`` each per model) and the median round is reported, so a
 shared machine's slow spells hit every model alike instead of whichever ran during them.
 """
@@ -78,6 +79,9 @@ def main(argv=None) -> None:
         rec = Recognizer.from_pretrained(folder, model_file=file or None)
         c = rec.config
         sessions.append((name, rec.session, c.input_name, (c.height, c.width, c.channels)))
+        if c.long_crop_width:  # the same graph on long crops (read wider, see RecognizerConfig)
+            sessions.append((f"{name} (long crops, {c.long_crop_width} px)", rec.session, c.input_name,
+                             (c.height, c.long_crop_width, c.channels)))
     rounds = [[measure(sess, input_name, shape, args.seconds) for _, sess, input_name, shape in sessions]
               for _ in range(args.rounds)]  # rounds[k][j]: model j in round k
     results = [(name, float(np.median([r[j][0] for r in rounds])), float(np.median([r[j][1] for r in rounds])))

@@ -15,8 +15,10 @@ def test_speed_script_times_models_in_turns(tiny_model_dir):
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     lines = [ln.split() for ln in out.stdout.splitlines() if ln.startswith(("tiny", "again"))]
-    assert [ln[0] for ln in lines] == ["tiny", "again"]
-    assert all(float(ln[1]) > 0 and float(ln[2]) > 0 for ln in lines)
+    # each model, then the same graph at its long-crop width
+    assert [" ".join(ln[:-3]) for ln in lines] == ["tiny", "tiny (long crops, 192 px)",
+                                                  "again", "again (long crops, 192 px)"]
+    assert all(float(ln[-3]) > 0 and float(ln[-2]) > 0 for ln in lines)
 
 
 def test_compare_script_scores_engines_on_the_same_words(tiny_model_dir, tmp_path):
