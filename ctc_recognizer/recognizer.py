@@ -274,9 +274,14 @@ class Recognizer(
                 f"input={self.config.height}x{self.config.width}x{self.config.channels})")
 
     def predict_probs(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        """Run the ONNX graph on preprocessed ``(H, W, C)`` uint8 images -> ``(N, T, V+1)``."""
+        """Run the ONNX graph on preprocessed ``(H, W, C)`` uint8 images of one size (the
+        model's width, or ``long_crop_width`` for long crops) -> ``(N, T, V+1)``."""
         if len(images) == 0:
             raise ValueError("empty batch: no images given")
+        shapes = sorted({tuple(np.shape(im)) for im in images})
+        if len(shapes) > 1:
+            raise ValueError(f"predict_probs needs images of one size, got {shapes}: "
+                             "run each input width separately (Recognizer.__call__ does)")
         batch = to_model_input(images)
         return self.session.run([self.config.output_name], {self.config.input_name: batch})[0]
 

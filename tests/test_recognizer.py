@@ -297,6 +297,10 @@ def test_long_crops_are_read_at_the_long_width(recognizer, monkeypatch):
     monkeypatch.setattr(recognizer, "session", Spy())
     assert [p.text for p in recognizer(images)] == alone
     assert sorted(widths) == [(2, cfg.width), (2, cfg.long_crop_width)]
+    from ctc_recognizer.preprocessing import preprocess
+
+    with pytest.raises(ValueError, match="images of one size"):
+        recognizer.predict_probs([preprocess(short, cfg).image, preprocess(long, cfg).image])
 
 
 def test_long_crop_setting_needs_a_dynamic_width_graph(tiny_model_dir, tmp_path):
