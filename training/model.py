@@ -106,7 +106,7 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
         raise ValueError(f"column_order must be 'hc' or 'ch', got {column_order!r}")
     x = layers.Permute((2, 1, 3) if column_order == "hc" else (2, 3, 1), name="to_columns")(x)
     # -1 steps: a model built with ``width=None`` reads any width (a multiple of 4), one step
-    # per 4 columns; its weights are those of the fixed-width model (see ``dynamic_width_clone``).
+    # per 4 columns; its weights are those of the fixed-width model (``training.export.dynamic_width_model``).
     x = layers.Reshape((-1 if x.shape[1] is None else x.shape[1], x.shape[2] * x.shape[3]), name="columns")(x)
     if dropout:
         x = layers.Dropout(dropout, name="feat_drop")(x)
