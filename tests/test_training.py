@@ -437,6 +437,7 @@ def test_push_to_hub_uploads_model_and_card(tiny_model_dir, monkeypatch):
     by_set = {r["dataset"]["name"]: r for r in meta["model-index"][0]["results"]}
     assert {"type": "cer", "name": "CER", "value": 0.05} in by_set["shelf (test)"]["metrics"]
     assert "| shelf (test) | 5 | 0.8000 |" in seen["card"]
+    assert "crops wider than 200 px at height 32 are read at 192 px" in seen["card"]
 
 
 def test_symbol_and_keycap_fonts_are_never_used():

@@ -73,10 +73,12 @@ def build_model_card(config: RecognizerConfig, name: str, body: str | None = Non
             f"| {ds} | {v.get('count', '')} | {v['word_accuracy']:.4f} | {v['word_accuracy_ci']:.4f} | "
             f"{v.get('word_accuracy_std', float('nan')):.4f} | {v['cer']:.4f} | {v['wer']:.4f} |"
             for ds, v in (flat or {}).items() if isinstance(v, dict) and "cer" in v)
+        long_crops = (f"; crops wider than {config.long_crop_threshold} px at height {config.height} are "
+                      f"read at {config.long_crop_width} px" if config.long_crop_width else "")
         body = f"""# {name}
 
 A CNN + BiLSTM + CTC word recognizer (architecture `{config.architecture}`, input
-{config.height}x{config.width}x{config.channels}, resize `{config.resize_mode}`, {len(config.vocab)}-character
+{config.height}x{config.width}x{config.channels}, resize `{config.resize_mode}`{long_crops}, {len(config.vocab)}-character
 vocabulary) trained with [ctc-recognizer](https://github.com/ctc-recognizer/ctc-recognizer).
 
 ```python
