@@ -105,12 +105,10 @@ class RecognizerConfig:
             if any(v is None for v in long_fields):
                 raise ConfigError("config 'long_crop_width' and 'long_crop_threshold' must be set together "
                                   f"(got {self.long_crop_width!r} and {self.long_crop_threshold!r})")
-            for name, value in (("long_crop_width", self.long_crop_width),
-                                ("long_crop_threshold", self.long_crop_threshold)):
-                if not isinstance(value, int) or isinstance(value, bool) or value < self.width:
-                    raise ConfigError(f"config {name!r} must be an integer >= width ({self.width}), got {value!r}")
-            if self.long_crop_width == self.width:
-                raise ConfigError(f"config 'long_crop_width' must be wider than width ({self.width}), got {self.long_crop_width}")
+            for name, value, least, what in (("long_crop_width", self.long_crop_width, self.width + 1, ">"),
+                                             ("long_crop_threshold", self.long_crop_threshold, self.width, ">=")):
+                if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                    raise ConfigError(f"config {name!r} must be an integer {what} width ({self.width}), got {value!r}")
             if self.time_columns is not None:
                 raise ConfigError("config 'long_crop_width' needs time steps that cover the width "
                                   f"('time_columns' null), but time_columns is {self.time_columns}")

@@ -69,8 +69,9 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
 
 @pytest.mark.parametrize("patch, message", [
     ({"long_crop_width": 192}, "set together"),
-    ({"long_crop_width": 100, "long_crop_threshold": 200}, r"long_crop_width' must be an integer >= width \(128\)"),
-    ({"long_crop_width": 128, "long_crop_threshold": 200}, "wider than width"),
+    ({"long_crop_width": 100, "long_crop_threshold": 200}, r"long_crop_width' must be an integer > width \(128\), got 100"),
+    ({"long_crop_width": 128, "long_crop_threshold": 200}, r"long_crop_width' must be an integer > width \(128\), got 128"),
+    ({"long_crop_width": 192, "long_crop_threshold": 100}, r"long_crop_threshold' must be an integer >= width"),
     ({"long_crop_width": 192, "long_crop_threshold": "200"}, "long_crop_threshold"),
     ({"long_crop_width": 192, "long_crop_threshold": 200, "time_columns": 32}, "time_columns is 32"),
 ])

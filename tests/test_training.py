@@ -525,3 +525,39 @@ def test_seed_exports_at_its_fixed_width(tmp_path):
     rec = Recognizer.from_pretrained(tmp_path / "seed")
     assert rec.config.long_crop_width is None and rec.config.long_crop_threshold is None
     assert rec.session.get_inputs()[0].shape[1:] == [32, 128, 3]
+
+
+def test_exported_model_is_scored_on_images_at_their_own_size(tiny_model_dir, monkeypatch):
+    """File-based validation/test sets are read by the exported model from their images, as a
+    user's call reads them (long crops at the long width), not from the 32x128 arrays."""
+    from ctc_recognizer import Recognizer
+    from ctc_recognizer.preprocessing import fit_to_model
+    from training.train import evaluate_exported
+    from tests.conftest import render_word
+
+    cfg = Recognizer.from_pretrained(tiny_model_dir).config
+    words = ["coffee", "tree"]
+    images = [render_word(w) for w in words]
+    images[0] = np.pad(images[0], ((0, 0), (0, round(240 * images[0].shape[0] / 32) - images[0].shape[1]), (0, 0)),
+                       constant_values=255)
+
+    class Samples:
+        def __len__(self):
+            return len(images)
+
+        def load(self, i):
+            return images[i]
+
+    widths = []
+    real = Recognizer.predict_probs
+
+    def spy(self, batch):
+        widths.extend(np.shape(im)[1] for im in batch)
+        return real(self, batch)
+
+    monkeypatch.setattr(Recognizer, "predict_probs", spy)
+    arrays = np.stack([fit_to_model(im, cfg)[0] for im in images])
+    result = evaluate_exported(tiny_model_dir, {"files": (arrays, words), "renders": (arrays, words)},
+                               natural={"files": Samples()})
+    assert result["files"]["count"] == result["renders"]["count"] == 2
+    assert widths == [192, 128, 128, 128]  # files: the long crop at 192; renders: the arrays

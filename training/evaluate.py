@@ -63,9 +63,9 @@ class KerasRecognizer:
         if self._wide is None:
             from .export import dynamic_width_model
 
-            self._wide = dynamic_width_model(self.model, self.config)
-            if self._wide is None:
-                raise ValueError(f"{self.config.architecture!r} cannot read {width}-wide inputs")
+            self._wide = dynamic_width_model(self.model, self.config) or False
+        if self._wide is False:
+            raise ValueError(f"{self.config.architecture!r} cannot read {width}-wide inputs")
         return self._wide
 
 

@@ -108,7 +108,8 @@ def export_model(model, config: RecognizerConfig, out_dir: str | os.PathLike,
 
     ``sample_batch``: ``(N, H, W, C)`` images for the Keras-vs-ONNX check (random images when
     omitted). Raises :class:`ExportError` when they differ by more than ``tolerance``.
-    ``long_crops``: where the architecture allows (time steps covering the width), export a
+    ``long_crops``: where the architecture allows (time steps covering the width) and the
+    resize mode is ``keep_ratio``, export a
     graph with a dynamic input width and set the config's ``long_crop_width`` /
     ``long_crop_threshold`` (kept if already set, else :func:`long_crop_defaults`), checked
     against Keras at that width too; otherwise a fixed-width graph without them.
@@ -120,7 +121,9 @@ def export_model(model, config: RecognizerConfig, out_dir: str | os.PathLike,
     if sample_batch is None:
         rng = np.random.default_rng(0)
         sample_batch = rng.integers(0, 256, (8, config.height, config.width, config.channels)).astype(np.float32)
-    wide = dynamic_width_model(model, config) if long_crops else None
+    # long-crop reading was measured with aspect-kept resizing only (a stretched input has no
+    # natural width to compare with the threshold in the same sense)
+    wide = dynamic_width_model(model, config) if long_crops and config.resize_mode == "keep_ratio" else None
     onnx_bytes, output_name = keras_to_onnx_bytes(wide or model, config, opset, dynamic_width=wide is not None)
     config.output_name = output_name
     diff = onnx_vs_keras(model, onnx_bytes, config, sample_batch, output_name)

@@ -203,10 +203,12 @@ def _file_paths(samples) -> list[str]:
         getattr(samples, "base", samples), D.FileSampleSet) else []
 
 
-def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int):
+def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int,
+                 natural: dict | None = None):
     from . import data as D
 
     train_sources, val_sets, ci_sets, test_sets = [], {}, set(), set()
+    natural = {} if natural is None else natural  # filled: set name -> its samples at natural size
     weights = args.data_weights or [1.0] * len(args.data)
     holdout_keys = D.read_holdout_list(args.holdout_list) if args.holdout_list else None
     unknown_ci = set(args.case_insensitive_data or []) - set(args.data)
@@ -231,6 +233,7 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
                     test_sets.add(src.name)
             if len(val):
                 val_sets[src.name] = (D.to_model_arrays(val, config), val.texts)
+                natural[src.name] = val
                 if case_insensitive:
                     ci_sets.add(src.name)
         train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
@@ -265,6 +268,7 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         val = D.filter_labels(D.parse_data_spec(spec, args.image_column, args.text_column, split="val"),
                               charset, args.unknown_chars, max_steps=time_steps)
         val_sets[val.name] = (D.to_model_arrays(val, config), val.texts)
+        natural[val.name] = val
     if not set(val_sets) - test_sets:
         raise SystemExit("no validation data (the --holdout-list crops are a test set, not validation): "
                          "add --val-data, a synthetic source, or a --holdout > 0 for a source the list does not name")
@@ -356,7 +360,8 @@ def train(args) -> Path:
     logger.info("%s: %s parameters, %d time steps, %d classes", args.arch, f"{model.count_params():,}",
                 time_steps, charset.num_classes)
 
-    train_sources, val_sets, ci_sets, test_sets = prepare_data(args, config, charset, time_steps)
+    natural: dict = {}
+    train_sources, val_sets, ci_sets, test_sets = prepare_data(args, config, charset, time_steps, natural)
     for name, (imgs, _) in val_sets.items():
         logger.info("validation set %s: %d images", name, len(imgs))
     ds = D.make_dataset(train_sources, config, charset, args.batch_size * strategy.num_replicas_in_sync, seed=args.seed)
@@ -394,7 +399,8 @@ def train(args) -> Path:
     sample = next(iter(val_sets.values()))[0][:16].astype(np.float32)
     export_model(final, config, model_dir, sample_batch=sample)
     def scored(model_file=None) -> tuple[dict, dict]:  # (validation, test) metrics of the exported model
-        metrics = evaluate_exported(model_dir, val_sets, model_file=model_file, case_insensitive=ci_sets)
+        metrics = evaluate_exported(model_dir, val_sets, model_file=model_file, case_insensitive=ci_sets,
+                                    natural=natural)
         return ({k: v for k, v in metrics.items() if k not in test_sets},
                 {k: v for k, v in metrics.items() if k in test_sets})
 
@@ -417,15 +423,25 @@ def train(args) -> Path:
 
 
 def evaluate_exported(model_dir: Path, val_sets: dict, model_file: str | None = None,
-                      case_insensitive: set[str] = frozenset()) -> dict:
-    """Metrics of the exported ONNX model (through Recognizer) on the validation arrays
-    (sets in ``case_insensitive`` are compared lower-cased)."""
+                      case_insensitive: set[str] = frozenset(), natural: dict | None = None) -> dict:
+    """Metrics of the exported ONNX model (through Recognizer, as a user calls it) on the
+    validation and test sets (sets in ``case_insensitive`` are compared lower-cased). A set
+    with its samples in ``natural`` (name -> SampleSet) is read from its images at their own
+    size, so long crops are read at the config's ``long_crop_width`` and tall crops turned;
+    the others (synthetic renders, made at model size) from their model-size arrays."""
     from ctc_recognizer import Recognizer, compute_metrics
 
     rec = Recognizer(model_dir, model_file=model_file)
+    natural = natural or {}
     result = {}
     for name, (images, texts) in val_sets.items():
-        preds = [p.text for p in rec([img for img in images], batch_size=128)]
+        if name in natural:
+            samples, preds = natural[name], []
+            for start in range(0, len(samples), 512):  # a few hundred decoded images at a time
+                chunk = [samples.load(i) for i in range(start, min(start + 512, len(samples)))]
+                preds += [p.text for p in rec(chunk, batch_size=128)]
+        else:
+            preds = [p.text for p in rec([img for img in images], batch_size=128)]
         if name in case_insensitive:
             preds, texts = [t.lower() for t in preds], [t.lower() for t in texts]
         result[name] = compute_metrics(preds, texts).to_dict()
