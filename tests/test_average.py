@@ -67,6 +67,13 @@ def test_models_that_cannot_be_averaged_are_refused_with_a_clear_error(tiny_mode
     (other / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(AverageError, match="differ in 'vocab'"):
         average_models([tiny_model_dir, other], tmp_path / "x")
+    wide = tmp_path / "other_long_crops"
+    shutil.copytree(tiny_model_dir, wide)
+    cfg = json.loads((wide / "config.json").read_text())
+    cfg["long_crop_width"], cfg["long_crop_threshold"] = 256, 300
+    (wide / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(AverageError, match=r"read long crops differently .*\(192, 200\), \(256, 300\)"):
+        average_models([tiny_model_dir, wide], tmp_path / "x")
     no_keras = tmp_path / "no_keras"
     shutil.copytree(tiny_model_dir, no_keras)
     (no_keras / "model.keras").unlink()

@@ -93,10 +93,17 @@ def average_models(models: Sequence[str | os.PathLike], output: str | os.PathLik
         if len(values) != 1:
             raise AverageError(f"the models differ in {field!r} ({', '.join(sorted(values))}); "
                                "only models of one architecture and vocabulary can be averaged")
+    # how long crops are read is a reading setting, not a weight: models that set it must agree
+    # (a model exported without it takes whatever the others set, or the export's default)
+    long_crops = {(c.long_crop_width, c.long_crop_threshold) for c in configs if c.long_crop_width}
+    if len(long_crops) > 1:
+        raise AverageError(f"the models read long crops differently (long_crop_width, long_crop_threshold: "
+                           f"{', '.join(map(str, sorted(long_crops)))}); set one in their config.json files")
     keras_models = [load_keras(keras_path) for keras_path, _ in paths]
     merged = keras_models[0]
     merged.set_weights(average_weights([m.get_weights() for m in keras_models], weights))
     config = configs[0]
+    config.long_crop_width, config.long_crop_threshold = next(iter(long_crops), (None, None))
     config.metrics = {}  # the sources' validation numbers do not describe the average
     out = Path(output)
     export_model(merged, config, out)
