@@ -19,7 +19,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 import cv2
 import numpy as np
@@ -329,6 +329,15 @@ def preprocess(image: ImageInput, config: RecognizerConfig) -> Preprocessed:
     """Any supported image -> :class:`Preprocessed` at the model's input size (the config's
     ``width``, or ``long_crop_width`` for a long crop)."""
     return prepare_array(load_array(image), config)
+
+
+def group_by_width(images: Sequence[np.ndarray]) -> dict[int, list[int]]:
+    """Indices of model-ready ``(H, W, C)`` images grouped by width, in first-seen order: one
+    model call per group, since long crops may be read wider than the rest."""
+    groups: dict[int, list[int]] = {}
+    for i, image in enumerate(images):
+        groups.setdefault(image.shape[1], []).append(i)
+    return groups
 
 
 def to_model_input(images: list[np.ndarray] | np.ndarray) -> np.ndarray:

@@ -29,7 +29,8 @@ from .charset import Charset
 from .config import CONFIG_NAME, RecognizerConfig, atomic_write_bytes
 from .decoding import Decoded, LexiconIndex, beam_search, empty_confidence, greedy_decode
 from .errors import ConfigError, ModelLoadError, ModelNotFoundError
-from .preprocessing import ImageInput, Preprocessed, load_array, prepare_array, to_model_input
+from .preprocessing import (ImageInput, Preprocessed, group_by_width, load_array, prepare_array,
+                            to_model_input)
 
 logger = logging.getLogger(__name__)
 
@@ -353,11 +354,9 @@ class Recognizer(
                         candidates.append((k, rotation, prepare_array(turned, self.config, array.shape[:2])))
             readings: list[list[Prediction]] = [[] for _ in chunk]
             # one ONNX Runtime call per input width (long crops may be read wider)
-            by_width: dict[int, list[tuple[int, int, Preprocessed]]] = {}
-            for c in candidates:
-                by_width.setdefault(c[2].image.shape[1], []).append(c)
-            parts = [group[i:i + batch_size] for group in by_width.values()
-                     for i in range(0, len(group), batch_size)]
+            parts = [[candidates[i] for i in idx[j:j + batch_size]]
+                     for idx in group_by_width([c[2].image for c in candidates]).values()
+                     for j in range(0, len(idx), batch_size)]
             for part in parts:
                 probs = self.predict_probs([c[2].image for c in part])
                 if decoder == "greedy":

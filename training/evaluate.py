@@ -27,7 +27,7 @@ import numpy as np
 from ctc_recognizer import Recognizer
 from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.evaluation import evaluate
-from ctc_recognizer.preprocessing import preprocess, to_model_input
+from ctc_recognizer.preprocessing import group_by_width, preprocess, to_model_input
 
 
 class KerasRecognizer:
@@ -47,10 +47,7 @@ class KerasRecognizer:
 
         batch = [preprocess(img, self.config).image for img in images]
         texts: list[str] = [""] * len(batch)
-        by_width: dict[int, list[int]] = {}
-        for i, image in enumerate(batch):
-            by_width.setdefault(image.shape[1], []).append(i)
-        for width, idx in by_width.items():  # long crops are read wider, as the ONNX model does
+        for width, idx in group_by_width(batch).items():  # long crops are read wider, as in ONNX
             probs = self._model_for(width).predict(to_model_input([batch[i] for i in idx]),
                                                    batch_size=batch_size, verbose=0)
             for i, t in zip(idx, decode_texts(probs, self.charset)):

@@ -118,9 +118,12 @@ def export_model(model, config: RecognizerConfig, out_dir: str | os.PathLike,
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    def random_batch(n: int, width: int, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        return rng.integers(0, 256, (n, config.height, width, config.channels)).astype(np.float32)
+
     if sample_batch is None:
-        rng = np.random.default_rng(0)
-        sample_batch = rng.integers(0, 256, (8, config.height, config.width, config.channels)).astype(np.float32)
+        sample_batch = random_batch(8, config.width, 0)
     # long-crop reading was measured with aspect-kept resizing only (a stretched input has no
     # natural width to compare with the threshold in the same sense)
     wide = dynamic_width_model(model, config) if long_crops and config.resize_mode == "keep_ratio" else None
@@ -128,11 +131,10 @@ def export_model(model, config: RecognizerConfig, out_dir: str | os.PathLike,
     config.output_name = output_name
     diff = onnx_vs_keras(model, onnx_bytes, config, sample_batch, output_name)
     if wide is not None:
-        if config.long_crop_width is None or config.long_crop_threshold is None:
+        if config.long_crop_width is None:  # (the config sets both or neither)
             config.long_crop_width, config.long_crop_threshold = long_crop_defaults(config.width)
-        rng = np.random.default_rng(1)
-        long_batch = rng.integers(0, 256, (4, config.height, config.long_crop_width, config.channels))
-        diff = max(diff, onnx_vs_keras(wide, onnx_bytes, config, long_batch.astype(np.float32), output_name))
+        long_batch = random_batch(4, config.long_crop_width, 1)
+        diff = max(diff, onnx_vs_keras(wide, onnx_bytes, config, long_batch, output_name))
     else:
         config.long_crop_width = config.long_crop_threshold = None
     config.validate()
