@@ -283,6 +283,72 @@ def test_fonts_are_drawn_per_family_and_words_mode_renders_dictionary_words():
     assert any(t.isupper() for t in texts) and any(t.islower() for t in texts)
 
 
+def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer, tiny_model_dir, tmp_path):
+    """training.mine_fonts reads words rendered in each font with a model and counts the misses;
+    --synth-hard-fonts draws a share of the training fonts in proportion to them (capped)."""
+    import json
+
+    from training import data as D
+    from training.mine_fonts import load_hard_fonts, main, mine
+    from training.synth import WordRenderer, discover_fonts
+
+    infos = sorted({f.path: f for fonts in discover_fonts().values() for f in fonts}.values(), key=lambda f: f.path)
+    if len(infos) < 2:
+        pytest.skip("needs two font files")
+    a, b = infos[0], infos[-1]
+    table = mine(recognizer, fonts=[a, b], per_font=4, workers=1)
+    assert table["words"] == 8 and set(table["fonts"]) == {Path(a.path).name, Path(b.path).name}
+    for entry in table["fonts"].values():
+        assert entry["words"] == 4 and 0 <= entry["errors"] <= 4
+        assert len(entry["examples"]) == min(5, entry["errors"]) and all(t != p for t, p in entry["examples"])
+    assert table["errors"] == sum(e["errors"] for e in table["fonts"].values())
+
+    # a table where font a was misread 30 times in 40 words (capped to 10) and b never
+    path = tmp_path / "hard.json"
+    path.write_text(json.dumps({"split": "train", "fonts": {Path(a.path).name: {"errors": 30, "words": 40},
+                                                            Path(b.path).name: {"errors": 0, "words": 40}}}))
+    weights = load_hard_fonts(path)
+    assert weights == {Path(a.path).name: 10.0, Path(b.path).name: 0.0}
+    rng = np.random.default_rng(0)
+    hard = WordRenderer("train", fonts=[a.path, b.path], augment=False, hard_fonts=weights, hard_font_share=1.0)
+    picks = [hard.pick_font(rng) for _ in range(2000)]
+    assert picks.count(a.path) / len(picks) > 0.9  # 10.5 : 0.5
+    half = WordRenderer("train", fonts=[a.path, b.path], augment=False, hard_fonts=weights, hard_font_share=0.5)
+    picks = [half.pick_font(rng) for _ in range(2000)]
+    assert 0.65 < picks.count(a.path) / len(picks) < 0.8  # 0.5 * 0.955 + 0.5 * 0.5
+    with pytest.raises(ValueError, match="hard_fonts"):
+        WordRenderer("train", hard_font_share=0.5)
+    with pytest.raises(ValueError, match="hard_font_share"):
+        WordRenderer("train", fonts=[a.path], hard_fonts=weights, hard_font_share=1.5)
+
+    # the rendered training set is cached under its own key (not the unweighted renders)
+    config = RecognizerConfig(vocab=TINY_VOCAB, height=32, width=128)
+    cache = tmp_path / "cache"
+    D.synthetic_set("train", 6, config, cache_dir=cache, workers=1)
+    D.synthetic_set("train", 6, config, cache_dir=cache, workers=1, hard_fonts=weights, hard_font_share=0.5)
+    assert len(list(cache.glob("synth-train-6-*.npz"))) == 2
+
+    # bad tables: clear errors naming the file, before a training run writes anything
+    from training.train import parse_args
+
+    with pytest.raises(SystemExit, match="no such file.*training.mine_fonts"):
+        parse_args(["--data", "synthetic", "--synth-hard-fonts", str(tmp_path / "missing.json"), "--output-dir", "x"])
+    (tmp_path / "bad.json").write_text('{"fonts": [1, 2]}')
+    with pytest.raises(SystemExit, match="not a mining table"):
+        load_hard_fonts(tmp_path / "bad.json")
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "synthetic", "--synth-hard-fonts", str(path), "--synth-hard-font-share", "1.5",
+                    "--output-dir", "x"])
+    # the command line: a table of the test fonts is written, and refused as training guidance
+    out = tmp_path / "test_fonts.json"
+    assert main(["--model", str(tiny_model_dir), "--split", "test", "--per-font", "1", "--workers", "1",
+                 "--output", str(out)]) == 0
+    mined = json.loads(out.read_text())
+    assert mined["split"] == "test" and mined["words"] == len(discover_fonts()["test"])
+    with pytest.raises(SystemExit, match="leak"):
+        load_hard_fonts(out)
+
+
 def test_synthetic_clean_source_renders_plain_print(tmp_path):
     """`--data synthetic synthetic-clean`: two rendered training sources in their given places and
     weights, the clean one dark-on-white print of other words, each with its own validation set."""

@@ -20,7 +20,7 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -181,23 +181,39 @@ class WordRenderer:
         text: ``"mixed"`` (default): dictionary words in lower / Title / UPPER case, numbers,
             random codes, words with punctuation and two-word lines; ``"words"``: dictionary
             words only (in those cases).
+        hard_fonts: font file name (``Path(path).name``) -> weight, e.g. the errors a model made
+            on each font (``python -m training.mine_fonts``). With ``hard_font_share`` > 0, that
+            share of the samples draws its font file in proportion to ``weight + 0.5`` (font
+            files of this split missing from the table weigh 0.5); the rest draws as
+            ``font_sampling`` says. Hard-example mining at the font level.
+        hard_font_share: share of samples drawn from ``hard_fonts`` (0 to 1).
     """
 
     def __init__(self, split: str = "train", seed: int = 0, vocab: str = DEFAULT_VOCAB,
                  augment: bool = True, max_len: int = 20, words: Sequence[str] | None = None,
                  fonts: Sequence[str] | None = None, backgrounds: Sequence[str | os.PathLike] | None = None,
-                 font_sampling: str = "family", text: str = "mixed"):
+                 font_sampling: str = "family", text: str = "mixed",
+                 hard_fonts: Mapping[str, float] | None = None, hard_font_share: float = 0.0):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if font_sampling not in ("family", "file"):
             raise ValueError(f"font_sampling must be 'family' or 'file', got {font_sampling!r}")
         if text not in ("mixed", "words"):
             raise ValueError(f"text must be 'mixed' or 'words', got {text!r}")
+        if not 0.0 <= hard_font_share <= 1.0:
+            raise ValueError(f"hard_font_share must be between 0 and 1, got {hard_font_share!r}")
+        if hard_font_share > 0 and not hard_fonts:
+            raise ValueError("hard_font_share > 0 needs a hard_fonts table (font file name -> weight)")
         self.split, self.seed, self.vocab, self.augment, self.max_len = split, seed, vocab, augment, max_len
         self.font_sampling, self.text_kind = font_sampling, text
         infos = [FontInfo(p, p) for p in fonts] if fonts else list(discover_fonts()[split])
         if not infos:
             raise RuntimeError(f"no fonts for split {split!r}")
+        self.hard_font_share = float(hard_font_share) if hard_fonts else 0.0
+        self._hard_cdf: np.ndarray | None = None
+        if self.hard_font_share > 0:
+            w = np.array([max(0.0, float(hard_fonts.get(Path(f.path).name, 0.0))) + 0.5 for f in infos])
+            self._hard_cdf = np.cumsum(w / w.sum())
         groups: dict[str, list[str]] = {}
         for f in infos:
             groups.setdefault(f.family, []).append(f.path)
@@ -257,6 +273,9 @@ class WordRenderer:
         return text or str(rng.choice([c for c in self.vocab if c.isalnum()] or list(self.vocab)))
 
     def pick_font(self, rng: np.random.Generator) -> str:
+        if self._hard_cdf is not None and rng.random() < self.hard_font_share:
+            k = int(np.searchsorted(self._hard_cdf, rng.random() * self._hard_cdf[-1], side="right"))
+            return self.font_paths[min(k, len(self.font_paths) - 1)]
         if self.font_sampling == "file":
             return self.font_paths[rng.integers(len(self.font_paths))]
         family = self.font_families[rng.integers(len(self.font_families))]

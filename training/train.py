@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--synth-font-sampling", default="family", choices=("family", "file"),
                    help="family: draw a font family uniformly, then one of its files; file: draw font "
                         "files uniformly (over-represents families shipped in many weights)")
+    g.add_argument("--synth-hard-fonts",
+                   help="JSON from `python -m training.mine_fonts`: per training font file, the words a model "
+                        "misread; --synth-hard-font-share of the training renders draw their font by it")
+    g.add_argument("--synth-hard-font-share", type=float, default=0.5,
+                   help="share of the synthetic training renders whose font is drawn by --synth-hard-fonts "
+                        "(validation renders never are)")
     g.add_argument("--image-column", default="image")
     g.add_argument("--text-column", default="text")
     g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
@@ -140,6 +146,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"{len(args.data_weights)} --data-weights for {len(args.data)} --data sources")
     if args.dropout is not None and not 0.0 <= args.dropout < 1.0:
         parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    if not 0.0 <= args.synth_hard_font_share <= 1.0:
+        parser.error(f"--synth-hard-font-share must be in [0, 1], got {args.synth_hard_font_share}")
+    if args.synth_hard_fonts:
+        from .mine_fonts import load_hard_fonts
+
+        load_hard_fonts(args.synth_hard_fonts)  # a missing or malformed table stops here, before any writing
     return args
 
 
@@ -239,6 +251,11 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
                                               case_insensitive=case_insensitive))
     synth_val = {}
+    hard_fonts = None
+    if args.synth_hard_fonts:
+        from .mine_fonts import load_hard_fonts
+
+        hard_fonts = load_hard_fonts(args.synth_hard_fonts)
     for spec, (position, weight) in synthetic_at.items():  # in --data order, so positions ascend
         clean = spec == "synthetic-clean"
         backgrounds = ([p for s in train_sources for p in _file_paths(s.samples)]
@@ -246,7 +263,8 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         # the clean render draws other words (another seed) than the augmented one
         train = D.synthetic_set("train", args.synth_clean_train_size if clean else args.synth_train_size, config,
                                 seed=args.seed + 2 if clean else args.seed, cache_dir=args.cache_dir,
-                                augment=not clean, backgrounds=backgrounds, font_sampling=args.synth_font_sampling)
+                                augment=not clean, backgrounds=backgrounds, font_sampling=args.synth_font_sampling,
+                                hard_fonts=hard_fonts, hard_font_share=args.synth_hard_font_share if hard_fonts else 0.0)
         train_sources.insert(position, D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
         if args.val_data is None:
             val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,

@@ -1,0 +1,152 @@
+"""Font-level hard-example mining: which training fonts does a model still misread?
+
+Renders ``--per-font`` clean words in every font file of a split, reads them with a trained
+model (ONNX, through :class:`ctc_recognizer.Recognizer`), and writes a JSON table of the words
+misread per font file. ``python -m training.train --synth-hard-fonts table.json`` then draws a
+share of the synthetic training fonts in proportion to those errors, so the next fine-tune
+sees more of the shapes the model gets wrong (an italic ``h`` whose leg curls into a ``b``, a
+condensed ``rn`` that looks like ``m``) instead of more of what it already reads.
+
+Mine the *training* split only: mining validation or test fonts and training on what it finds
+would leak the held-out fonts into training (the trainer only ever renders training fonts).
+
+    python -m training.mine_fonts --model ctc_recognizer/models/default --per-font 40 \\
+        --output training/font_weights/stage13_train.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing as mp
+import os
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ctc_recognizer.config import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+
+def _render_fonts(job) -> list[tuple[str, list[np.ndarray], list[str]]]:
+    paths, split, per_font, seed, vocab, text = job
+    from .synth import WordRenderer
+
+    out = []
+    for path in paths:
+        renderer = WordRenderer(split, seed=seed + zlib.crc32(Path(path).name.encode()) % 1_000_000, vocab=vocab,
+                                augment=False, fonts=[path], text=text)
+        images, texts = [], []
+        for i in range(per_font):
+            img, t = renderer.render(i)
+            images.append(img)
+            texts.append(t)
+        out.append((path, images, texts))
+    return out
+
+
+def mine(recognizer, split: str = "train", per_font: int = 40, seed: int = 0, text: str = "words",
+         workers: int | None = None, batch_size: int = 64, fonts=None) -> dict:
+    """The mining table (see the module docstring) for ``recognizer`` on the fonts of ``split``
+    (or the given ``FontInfo`` list)."""
+    from .synth import discover_fonts
+
+    infos = list(fonts) if fonts is not None else list(discover_fonts()[split])
+    if not infos:
+        raise ValueError(f"no fonts in split {split!r}")
+    family = {f.path: f.family for f in infos}
+    paths = [f.path for f in infos]
+    workers = max(1, workers or min(os.cpu_count() or 1, 8))
+    chunk = max(1, -(-len(paths) // (workers * 4)))
+    jobs = [(paths[i:i + chunk], split, per_font, seed, recognizer.config.vocab, text)
+            for i in range(0, len(paths), chunk)]
+    if workers > 1 and len(jobs) > 1:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            parts = pool.map(_render_fonts, jobs)
+    else:
+        parts = [_render_fonts(j) for j in jobs]
+    table: dict[str, dict] = {}
+    total = wrong = 0
+    for part in parts:
+        for path, images, texts in part:
+            preds = []
+            for i in range(0, len(images), batch_size):
+                preds += [p.text for p in recognizer(images[i:i + batch_size])]
+            misses = [[t, p] for t, p in zip(texts, preds) if t != p]
+            name = Path(path).name
+            entry = table.setdefault(name, {"errors": 0, "words": 0, "family": family[path], "examples": []})
+            entry["errors"] += len(misses)
+            entry["words"] += len(texts)
+            entry["examples"] = (entry["examples"] + misses)[:5]
+            total += len(texts)
+            wrong += len(misses)
+    return {"split": split, "per_font": per_font, "text": text, "seed": seed,
+            "words": total, "errors": wrong, "fonts": dict(sorted(table.items()))}
+
+
+#: A font misread in more than this share of its mined words weighs as if misread in exactly
+#: this share: such fonts are mostly illegible at 32 px (pixel fonts) or draw lower case as
+#: capitals (unicase, decorative caps), and uncapped they would take over the hard share.
+MAX_ERROR_SHARE = 0.25
+
+
+def load_hard_fonts(path: str | os.PathLike) -> dict[str, float]:
+    """``{font file name: weight}`` from a mining table: the words misread, capped at
+    :data:`MAX_ERROR_SHARE` of the words mined; clear errors for a bad file."""
+    p = Path(path)
+    if not p.is_file():
+        raise SystemExit(f"--synth-hard-fonts: no such file: {p} (make one with `python -m training.mine_fonts`)")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+        fonts = data["fonts"]
+        table = {str(name): min(float(entry["errors"]), MAX_ERROR_SHARE * float(entry["words"]))
+                 for name, entry in fonts.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise SystemExit(f"--synth-hard-fonts: {p} is not a mining table from training.mine_fonts "
+                         f"(needs {{'fonts': {{name: {{'errors': n}}}}}}): {e}") from None
+    if data.get("split", "train") != "train":
+        raise SystemExit(f"--synth-hard-fonts: {p} was mined on the {data['split']!r} fonts; only a table of the "
+                         "training fonts may steer training (held-out fonts would leak)")
+    if not table or any(v < 0 for v in table.values()):
+        raise SystemExit(f"--synth-hard-fonts: {p} has no fonts or negative error counts")
+    return table
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m training.mine_fonts", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default=None, help="model folder or Hub id (default: the bundled model)")
+    ap.add_argument("--split", default="train", choices=("train", "val", "test"),
+                    help="font split to mine (only a train table can steer training)")
+    ap.add_argument("--per-font", type=int, default=40, help="words rendered per font file")
+    ap.add_argument("--text", default="words", choices=("words", "mixed"),
+                    help="words: dictionary words (the clean-words benchmark's text); mixed: the generator's mix")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--top", type=int, default=15, help="print the N hardest fonts")
+    ap.add_argument("--output", required=True, help="JSON table to write")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.per_font < 1:
+        ap.error("--per-font must be at least 1")
+    from ctc_recognizer import Recognizer
+
+    rec = Recognizer.from_pretrained(args.model)
+    table = mine(rec, args.split, args.per_font, args.seed, args.text, args.workers)
+    table["model"] = args.model or "bundled default"
+    atomic_write_text(args.output, json.dumps(table, indent=1, ensure_ascii=False) + "\n")
+    fonts = table["fonts"]
+    print(f"{table['errors']} of {table['words']} words misread "
+          f"({100 * table['errors'] / max(1, table['words']):.2f}%) in {len(fonts)} font files; "
+          f"{sum(1 for e in fonts.values() if e['errors'])} files with errors")
+    for name, e in sorted(fonts.items(), key=lambda kv: -kv[1]["errors"])[:args.top]:
+        ex = ", ".join(f"{t}->{p}" for t, p in e["examples"][:3])
+        print(f"  {e['errors']:3d}/{e['words']}  {name}  ({e['family']})  {ex}")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
