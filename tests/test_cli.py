@@ -59,7 +59,7 @@ def test_evaluate_missing_labels(tiny_model_dir, tmp_path, capsys):
     assert "no labels.tsv" in capsys.readouterr().err
 
 
-def test_training_evaluate_on_synthetic_and_folder(tiny_model_dir, crops, capsys):
+def test_training_evaluate_on_synthetic_and_folder(tiny_model_dir, crops, capsys, tmp_path_factory):
     pytest.importorskip("tensorflow")
     from training.evaluate import main as tmain
 
@@ -71,3 +71,17 @@ def test_training_evaluate_on_synthetic_and_folder(tiny_model_dir, crops, capsys
     tmain(["--model", str(tiny_model_dir), "--data", "synthetic:test", "--num", "20", "--json"])
     synth = json.loads(capsys.readouterr().out)
     assert synth["count"] == 20 and synth["data"] == "synthetic-test"
+
+    # a run still training (best.keras + config.json, no model/ yet): --keras reads its best
+    # checkpoint; without --keras, a clear error says so instead of "no ONNX model"
+    import shutil
+
+    run = tmp_path_factory.mktemp("run_in_progress")
+    shutil.copyfile(tiny_model_dir / "model.keras", run / "best.keras")
+    shutil.copyfile(tiny_model_dir / "config.json", run / "config.json")
+    tmain(["--model", str(run), "--data", f"folder:{crops}", "--json", "--keras"])
+    assert json.loads(capsys.readouterr().out)["word_accuracy"] == 1.0
+    with pytest.raises(SystemExit):
+        tmain(["--model", str(run), "--data", f"folder:{crops}"])
+    err = capsys.readouterr().err
+    assert "no exported model yet" in err and "with --keras" in err

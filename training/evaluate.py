@@ -134,11 +134,22 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
 
     model_dir = resolve_model_dir(args.model)
-    rec = Recognizer.from_pretrained(model_dir, model_file=args.model_file)
+    run = Path(args.model) if args.model else None
+    in_progress = (run is not None and (run / "best.keras").is_file() and (run / "config.json").is_file()
+                   and not (run / "model" / "config.json").is_file())  # a run still training: no export yet
     kwargs = {"decoder": args.decoder}
-    if args.keras:
-        rec = KerasRecognizer(Path(rec.model_dir) / "model.keras", rec.config)
+    if in_progress and args.keras:
+        rec = KerasRecognizer(run / "best.keras", RecognizerConfig.load(run / "config.json"))
         kwargs = {}
+    elif in_progress:
+        p.error(f"{run} has no exported model yet (is it still training?): evaluate its best checkpoint "
+                f"with --keras, or export it with `python -m training.export {run / 'best.keras'} "
+                f"--config {run / 'config.json'} --output DIR`")
+    else:
+        rec = Recognizer.from_pretrained(model_dir, model_file=args.model_file)
+        if args.keras:
+            rec = KerasRecognizer(Path(rec.model_dir) / "model.keras", rec.config)
+            kwargs = {}
     images, refs, name = load_eval_data(args.data, args.num, vocab=rec.config.vocab,
                                         image_column=args.image_column, text_column=args.text_column)
     result = evaluate(rec, images, refs, batch_size=args.batch_size, progress=not args.json, **kwargs)
