@@ -40,3 +40,23 @@ def test_compare_script_scores_engines_on_the_same_words(tiny_model_dir, tmp_pat
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert acc.returncode == 0, acc.stderr
     assert [r["words_per_s_batch64"] for r in json.loads(js.read_text())] == [None]
+
+
+def test_paired_script_counts_the_words_one_model_reads_and_the_other_misses(tiny_model_dir):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from paired import mcnemar_p
+
+    assert mcnemar_p(0, 0) == 1.0 and mcnemar_p(5, 5) == 1.0
+    assert abs(mcnemar_p(0, 6) - 2 / 64) < 1e-12 and mcnemar_p(15, 62) < 1e-6
+    # the bundled model against the tiny one (the same vocabulary is required: refused here)
+    out = subprocess.run([sys.executable, "bench/paired.py", "--models", "ctc_recognizer/models/default",
+                          str(tiny_model_dir), "--data", "synthetic-words:test", "--num", "8"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0 and "different vocabularies" in out.stderr
+    out = subprocess.run([sys.executable, "bench/paired.py", "--models", str(tiny_model_dir), str(tiny_model_dir),
+                          "--data", "synthetic-words:test", "per-font:test", "--num", "8", "--per-font", "1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "synthetic-words:test: 8 words" in out.stdout and "per-font:test:" in out.stdout
+    # a model against itself: no word read by one and missed by the other
+    assert out.stdout.count("wrong: 0; the reverse: 0; McNemar p = 1") == 2

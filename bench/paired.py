@@ -1,0 +1,86 @@
+"""Two or more models on the same images, compared pairwise: exact word accuracy of each, and
+how many words the first model reads right and another wrong (and the reverse). With n words
+per set, a difference of a few tenths of a point is noise unless those two counts are
+lopsided (McNemar's test; the two-sided p-value is printed).
+
+    python bench/paired.py --models ctc_recognizer/models/default runs/soup/model \\
+        --data per-font:val synthetic:val synthetic-words:val --num 10000
+
+``--data``: any ``training.evaluate`` spec (``synthetic[-clean|-words]:val|test``,
+``real-holdout``, ``folder:PATH``...; ``--num`` words, ``--seed``), or ``per-font:SPLIT``:
+``--per-font`` clean dictionary words in every font file of the split, as
+``python -m training.mine_fonts`` renders them (each file weighs the same, where the
+synthetic sets draw a family first).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def mcnemar_p(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value for b and c discordant pairs (binomial, p = 1/2)."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def load_set(spec: str, num: int, seed: int, per_font: int, vocab: str):
+    if spec.startswith("per-font:"):
+        from training.mine_fonts import _render_fonts
+        from training.synth import discover_fonts
+
+        split = spec.split(":", 1)[1]
+        paths = [f.path for f in discover_fonts()[split]]
+        parts = _render_fonts((paths, split, per_font, seed, vocab, "words"))
+        return [im for _, ims, _ in parts for im in ims], [t for _, _, ts in parts for t in ts]
+    from training.evaluate import load_eval_data
+
+    images, texts, _ = load_eval_data(spec, num, seed=seed, vocab=vocab)
+    return list(images), list(texts)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", required=True, help="model folders (the first is the reference)")
+    ap.add_argument("--data", nargs="+", required=True)
+    ap.add_argument("--num", type=int, default=5000, help="words per evaluate spec")
+    ap.add_argument("--seed", type=int, default=99)
+    ap.add_argument("--per-font", type=int, default=40, help="words per font file for per-font:SPLIT")
+    args = ap.parse_args(argv)
+    if len(args.models) < 2:
+        ap.error("--models needs at least two models")
+    from ctc_recognizer import Recognizer
+
+    recs = [Recognizer.from_pretrained(m) for m in args.models]
+    vocabs = {r.config.vocab for r in recs}
+    if len(vocabs) > 1:
+        raise SystemExit("the models have different vocabularies; compare models of one vocabulary")
+    for spec in args.data:
+        images, texts = load_set(spec, args.num, args.seed, args.per_font, recs[0].config.vocab)
+        right = []
+        for rec in recs:
+            preds = []
+            for i in range(0, len(images), 64):
+                preds += [p.text for p in rec(images[i:i + 64])]
+            right.append([p == t for p, t in zip(preds, texts)])
+        print(f"{spec}: {len(texts)} words")
+        for m, r in zip(args.models, right):
+            print(f"  {100 * sum(r) / max(1, len(r)):6.2f}%  {m}")
+        for m, r in zip(args.models[1:], right[1:]):
+            b = sum(1 for x, y in zip(right[0], r) if x and not y)
+            c = sum(1 for x, y in zip(right[0], r) if y and not x)
+            print(f"  {args.models[0]} right, {m} wrong: {b}; the reverse: {c}; McNemar p = {mcnemar_p(b, c):.2g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
