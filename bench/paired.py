@@ -35,13 +35,17 @@ def mcnemar_p(b: int, c: int) -> float:
 
 def load_set(spec: str, num: int, seed: int, per_font: int, vocab: str):
     if spec.startswith("per-font:"):
-        from training.mine_fonts import _render_fonts
-        from training.synth import discover_fonts
+        from training.mine_fonts import render_font_words
+        from training.synth import SPLITS, discover_fonts
 
         split = spec.split(":", 1)[1]
-        paths = [f.path for f in discover_fonts()[split]]
-        parts = _render_fonts((paths, split, per_font, seed, vocab, "words"))
-        return [im for _, ims, _ in parts for im in ims], [t for _, _, ts in parts for t in ts]
+        if split not in SPLITS:
+            raise SystemExit(f"--data {spec}: the split must be one of {', '.join(SPLITS)}")
+        images, texts = [], []
+        for _, ims, ts in render_font_words([f.path for f in discover_fonts()[split]], split, per_font, seed, vocab):
+            images += ims
+            texts += ts
+        return images, texts
     from training.evaluate import load_eval_data
 
     images, texts, _ = load_eval_data(spec, num, seed=seed, vocab=vocab)
@@ -59,6 +63,7 @@ def main(argv=None) -> int:
     if len(args.models) < 2:
         ap.error("--models needs at least two models")
     from ctc_recognizer import Recognizer
+    from training.mine_fonts import read_texts
 
     recs = [Recognizer.from_pretrained(m) for m in args.models]
     vocabs = {r.config.vocab for r in recs}
@@ -66,12 +71,7 @@ def main(argv=None) -> int:
         raise SystemExit("the models have different vocabularies; compare models of one vocabulary")
     for spec in args.data:
         images, texts = load_set(spec, args.num, args.seed, args.per_font, recs[0].config.vocab)
-        right = []
-        for rec in recs:
-            preds = []
-            for i in range(0, len(images), 64):
-                preds += [p.text for p in rec(images[i:i + 64])]
-            right.append([p == t for p, t in zip(preds, texts)])
+        right = [[p == t for p, t in zip(read_texts(rec, images), texts)] for rec in recs]
         print(f"{spec}: {len(texts)} words")
         for m, r in zip(args.models, right):
             print(f"  {100 * sum(r) / max(1, len(r)):6.2f}%  {m}")

@@ -283,21 +283,30 @@ def test_fonts_are_drawn_per_family_and_words_mode_renders_dictionary_words():
     assert any(t.isupper() for t in texts) and any(t.islower() for t in texts)
 
 
-def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer, tiny_model_dir, tmp_path):
+def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer, tiny_model_dir, tmp_path, capsys,
+                                                                      caplog):
     """training.mine_fonts reads words rendered in each font with a model and counts the misses;
     --synth-hard-fonts draws a share of the training fonts in proportion to them (capped)."""
     import json
 
     from training import data as D
     from training.mine_fonts import load_hard_fonts, main, mine
-    from training.synth import WordRenderer, discover_fonts
+    from training.synth import WordRenderer, discover_fonts, font_key, hard_font_weight
+
+    # tables name a font by its path below the font folder: same-named files stay apart;
+    # older tables keyed by file name still match
+    x, y = "/usr/share/fonts/truetype/a/X.ttf", "/usr/share/fonts/truetype/b/X.ttf"
+    assert font_key(x) == "truetype/a/X.ttf" and font_key(x) != font_key(y)
+    assert hard_font_weight({"truetype/a/X.ttf": 2, "X.ttf": 3}, x) == 2
+    assert hard_font_weight({"truetype/a/X.ttf": 2, "X.ttf": 3}, y) == 3
+    assert hard_font_weight({"other.ttf": 3}, y) == 0
 
     infos = sorted({f.path: f for fonts in discover_fonts().values() for f in fonts}.values(), key=lambda f: f.path)
     if len(infos) < 2:
         pytest.skip("needs two font files")
     a, b = infos[0], infos[-1]
     table = mine(recognizer, fonts=[a, b], per_font=4, workers=1)
-    assert table["words"] == 8 and set(table["fonts"]) == {Path(a.path).name, Path(b.path).name}
+    assert table["words"] == 8 and set(table["fonts"]) == {font_key(a.path), font_key(b.path)}
     for entry in table["fonts"].values():
         assert entry["words"] == 4 and 0 <= entry["errors"] <= 4
         assert len(entry["examples"]) == min(5, entry["errors"]) and all(t != p for t, p in entry["examples"])
@@ -305,10 +314,10 @@ def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer,
 
     # a table where font a was misread 30 times in 40 words (capped to 10) and b never
     path = tmp_path / "hard.json"
-    path.write_text(json.dumps({"split": "train", "fonts": {Path(a.path).name: {"errors": 30, "words": 40},
-                                                            Path(b.path).name: {"errors": 0, "words": 40}}}))
+    path.write_text(json.dumps({"split": "train", "fonts": {font_key(a.path): {"errors": 30, "words": 40},
+                                                            font_key(b.path): {"errors": 0, "words": 40}}}))
     weights = load_hard_fonts(path)
-    assert weights == {Path(a.path).name: 10.0, Path(b.path).name: 0.0}
+    assert weights == {font_key(a.path): 10.0, font_key(b.path): 0.0}
     rng = np.random.default_rng(0)
     hard = WordRenderer("train", fonts=[a.path, b.path], augment=False, hard_fonts=weights, hard_font_share=1.0)
     picks = [hard.pick_font(rng) for _ in range(2000)]
@@ -324,12 +333,24 @@ def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer,
     # the rendered training set is cached under its own key (not the unweighted renders)
     config = RecognizerConfig(vocab=TINY_VOCAB, height=32, width=128)
     cache = tmp_path / "cache"
-    D.synthetic_set("train", 6, config, cache_dir=cache, workers=1)
-    D.synthetic_set("train", 6, config, cache_dir=cache, workers=1, hard_fonts=weights, hard_font_share=0.5)
+    plain = D.synthetic_set("train", 6, config, cache_dir=cache, workers=1)
+    steered = D.synthetic_set("train", 6, config, cache_dir=cache, workers=1, hard_fonts=weights, hard_font_share=0.5)
     assert len(list(cache.glob("synth-train-6-*.npz"))) == 2
+    assert not np.array_equal(plain.images, steered.images)  # the table reached the rendering workers
+
+    # the trainer says how much of the table matched this machine's training fonts
+    import logging
+
+    from training.train import parse_args, prepare_data
+
+    args = parse_args(["--data", "synthetic", "--synth-train-size", "4", "--synth-val-size", "2",
+                       "--synth-hard-fonts", str(path), "--cache-dir", str(cache), "--output-dir", str(tmp_path / "r")])
+    with caplog.at_level(logging.INFO, logger="training"):
+        prepare_data(args, RecognizerConfig(vocab=ALPHANUMERIC, height=32, width=128), Charset(ALPHANUMERIC),
+                     time_steps=32)
+    assert "training font files misread in it" in caplog.text
 
     # bad tables: clear errors naming the file, before a training run writes anything
-    from training.train import parse_args
 
     with pytest.raises(SystemExit, match="no such file.*training.mine_fonts"):
         parse_args(["--data", "synthetic", "--synth-hard-fonts", str(tmp_path / "missing.json"), "--output-dir", "x"])
@@ -339,12 +360,17 @@ def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer,
     with pytest.raises(SystemExit):
         parse_args(["--data", "synthetic", "--synth-hard-fonts", str(path), "--synth-hard-font-share", "1.5",
                     "--output-dir", "x"])
+    assert "--synth-hard-font-share must be in [0, 1], got 1.5" in capsys.readouterr().err
+    (tmp_path / "nan.json").write_text('{"fonts": {"a.ttf": {"errors": NaN, "words": 4}}}')
+    with pytest.raises(SystemExit, match="not numbers"):
+        load_hard_fonts(tmp_path / "nan.json")
     # the command line: a table of the test fonts is written, and refused as training guidance
     out = tmp_path / "test_fonts.json"
     assert main(["--model", str(tiny_model_dir), "--split", "test", "--per-font", "1", "--workers", "1",
                  "--output", str(out)]) == 0
     mined = json.loads(out.read_text())
     assert mined["split"] == "test" and mined["words"] == len(discover_fonts()["test"])
+    assert mined["model"]["path"] == str(tiny_model_dir) and len(mined["model"]["onnx_sha1"]) == 40
     with pytest.raises(SystemExit, match="leak"):
         load_hard_fonts(out)
 

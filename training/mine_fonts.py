@@ -10,13 +10,18 @@ condensed ``rn`` that looks like ``m``) instead of more of what it already reads
 Mine the *training* split only: mining validation or test fonts and training on what it finds
 would leak the held-out fonts into training (the trainer only ever renders training fonts).
 
-    python -m training.mine_fonts --model ctc_recognizer/models/default --per-font 40 \\
-        --output training/font_weights/stage13_train.json
+    python -m training.mine_fonts --model runs/exp1/model --per-font 40 --output runs/exp1/hard_fonts.json
+
+Tables are keyed by :func:`training.synth.font_key` (the path below the font folder);
+``training/font_weights/stage13_train.json`` (stage 15's) predates that and is keyed by file
+name, which the trainer still reads.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import logging
 import multiprocessing as mp
 import os
@@ -33,11 +38,11 @@ logger = logging.getLogger(__name__)
 
 def _render_fonts(job) -> list[tuple[str, list[np.ndarray], list[str]]]:
     paths, split, per_font, seed, vocab, text = job
-    from .synth import WordRenderer
+    from .synth import WordRenderer, font_key
 
     out = []
     for path in paths:
-        renderer = WordRenderer(split, seed=seed + zlib.crc32(Path(path).name.encode()) % 1_000_000, vocab=vocab,
+        renderer = WordRenderer(split, seed=seed + zlib.crc32(font_key(path).encode()) % 1_000_000, vocab=vocab,
                                 augment=False, fonts=[path], text=text)
         images, texts = [], []
         for i in range(per_font):
@@ -48,42 +53,54 @@ def _render_fonts(job) -> list[tuple[str, list[np.ndarray], list[str]]]:
     return out
 
 
+def render_font_words(paths, split: str, per_font: int, seed: int, vocab: str, text: str = "words",
+                      workers: int | None = None):
+    """Yields ``(font path, images, texts)``: ``per_font`` clean renders in each font file, in
+    worker processes, part by part (memory stays at a few parts, not the whole split)."""
+    paths = list(paths)
+    workers = max(1, workers or min(os.cpu_count() or 1, 8))
+    chunk = max(1, -(-len(paths) // (workers * 8)))
+    jobs = [(paths[i:i + chunk], split, per_font, seed, vocab, text) for i in range(0, len(paths), chunk)]
+    if workers > 1 and len(jobs) > 1:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for part in pool.imap(_render_fonts, jobs):
+                yield from part
+    else:
+        for job in jobs:
+            yield from _render_fonts(job)
+
+
+def read_texts(recognizer, images, batch_size: int = 64) -> list[str]:
+    """The texts ``recognizer`` reads in ``images`` (natural-size arrays), in batches."""
+    out: list[str] = []
+    for i in range(0, len(images), batch_size):
+        out += [p.text for p in recognizer(list(images[i:i + batch_size]))]
+    return out
+
+
 def mine(recognizer, split: str = "train", per_font: int = 40, seed: int = 0, text: str = "words",
          workers: int | None = None, batch_size: int = 64, fonts=None) -> dict:
     """The mining table (see the module docstring) for ``recognizer`` on the fonts of ``split``
-    (or the given ``FontInfo`` list)."""
-    from .synth import discover_fonts
+    (or the given ``FontInfo`` list), keyed by :func:`training.synth.font_key`."""
+    from .synth import discover_fonts, font_key
 
     infos = list(fonts) if fonts is not None else list(discover_fonts()[split])
     if not infos:
         raise ValueError(f"no fonts in split {split!r}")
     family = {f.path: f.family for f in infos}
-    paths = [f.path for f in infos]
-    workers = max(1, workers or min(os.cpu_count() or 1, 8))
-    chunk = max(1, -(-len(paths) // (workers * 4)))
-    jobs = [(paths[i:i + chunk], split, per_font, seed, recognizer.config.vocab, text)
-            for i in range(0, len(paths), chunk)]
-    if workers > 1 and len(jobs) > 1:
-        with mp.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_render_fonts, jobs)
-    else:
-        parts = [_render_fonts(j) for j in jobs]
     table: dict[str, dict] = {}
     total = wrong = 0
-    for part in parts:
-        for path, images, texts in part:
-            preds = []
-            for i in range(0, len(images), batch_size):
-                preds += [p.text for p in recognizer(images[i:i + batch_size])]
-            misses = [[t, p] for t, p in zip(texts, preds) if t != p]
-            name = Path(path).name
-            entry = table.setdefault(name, {"errors": 0, "words": 0, "family": family[path], "examples": []})
-            entry["errors"] += len(misses)
-            entry["words"] += len(texts)
-            entry["examples"] = (entry["examples"] + misses)[:5]
-            total += len(texts)
-            wrong += len(misses)
-    return {"split": split, "per_font": per_font, "text": text, "seed": seed,
+    for path, images, texts in render_font_words([f.path for f in infos], split, per_font, seed,
+                                                 recognizer.config.vocab, text, workers):
+        preds = read_texts(recognizer, images, batch_size)
+        misses = [[t, p] for t, p in zip(texts, preds) if t != p]
+        entry = table.setdefault(font_key(path), {"errors": 0, "words": 0, "family": family[path], "examples": []})
+        entry["errors"] += len(misses)
+        entry["words"] += len(texts)
+        entry["examples"] = (entry["examples"] + misses)[:5]
+        total += len(texts)
+        wrong += len(misses)
+    return {"split": split, "per_font": per_font, "text": text, "seed": seed, "key": "font_key",
             "words": total, "errors": wrong, "fonts": dict(sorted(table.items()))}
 
 
@@ -106,12 +123,12 @@ def load_hard_fonts(path: str | os.PathLike) -> dict[str, float]:
                  for name, entry in fonts.items()}
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise SystemExit(f"--synth-hard-fonts: {p} is not a mining table from training.mine_fonts "
-                         f"(needs {{'fonts': {{name: {{'errors': n}}}}}}): {e}") from None
+                         f"(needs {{'fonts': {{name: {{'errors': n, 'words': n}}}}}}): {e}") from None
     if data.get("split", "train") != "train":
         raise SystemExit(f"--synth-hard-fonts: {p} was mined on the {data['split']!r} fonts; only a table of the "
                          "training fonts may steer training (held-out fonts would leak)")
-    if not table or any(v < 0 for v in table.values()):
-        raise SystemExit(f"--synth-hard-fonts: {p} has no fonts or negative error counts")
+    if not table or any(not math.isfinite(v) or v < 0 for v in table.values()):
+        raise SystemExit(f"--synth-hard-fonts: {p} has no fonts, or error counts that are negative or not numbers")
     return table
 
 
@@ -135,7 +152,8 @@ def main(argv=None) -> int:
 
     rec = Recognizer.from_pretrained(args.model)
     table = mine(rec, args.split, args.per_font, args.seed, args.text, args.workers)
-    table["model"] = args.model or "bundled default"
+    table["model"] = {"path": str(rec.model_dir), "onnx": rec.onnx_path.name,
+                      "onnx_sha1": hashlib.sha1(rec.onnx_path.read_bytes()).hexdigest()}
     atomic_write_text(args.output, json.dumps(table, indent=1, ensure_ascii=False) + "\n")
     fonts = table["fonts"]
     print(f"{table['errors']} of {table['words']} words misread "

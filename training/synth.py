@@ -36,6 +36,26 @@ FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local
              "/usr/share/texmf/fonts/opentype")
 WORDLISTS = ("/usr/share/dict/words", "/usr/share/dict/american-english", "/usr/share/dict/british-english")
 SPLITS = ("train", "val", "test")
+
+
+def font_key(path: str) -> str:
+    """A font file's name in mining tables: its path below the font folder it was found in
+    (``truetype/dejavu/DejaVuSans.ttf``), the same on every machine that installs it the same
+    way; two files of one name in different folders stay apart. Else the file name."""
+    p = os.path.abspath(os.path.expanduser(path))
+    for d in FONT_DIRS:
+        root = os.path.abspath(os.path.expanduser(d))
+        if p.startswith(root + os.sep):
+            return os.path.relpath(p, root).replace(os.sep, "/")
+    return Path(p).name
+
+
+def hard_font_weight(table: Mapping[str, float], path: str) -> float:
+    """The weight of font file ``path`` in a mining table keyed by :func:`font_key` (or, in
+    tables before 2026-11-27 such as ``training/font_weights/stage13_train.json``, by file
+    name, where files of one name in several folders share one entry); 0 if absent."""
+    key = font_key(path)
+    return float(table[key]) if key in table else float(table.get(Path(path).name, 0.0))
 _FALLBACK_WORDS = (
     "the of and to in is you that it he was for on are as with his they at be this have from or one "
     "had by word but not what all were we when your can said there use an each which she do how their "
@@ -181,11 +201,13 @@ class WordRenderer:
         text: ``"mixed"`` (default): dictionary words in lower / Title / UPPER case, numbers,
             random codes, words with punctuation and two-word lines; ``"words"``: dictionary
             words only (in those cases).
-        hard_fonts: font file name (``Path(path).name``) -> weight, e.g. the errors a model made
+        hard_fonts: font key (:func:`font_key`) -> weight, e.g. the errors a model made
             on each font (``python -m training.mine_fonts``). With ``hard_font_share`` > 0, that
             share of the samples draws its font file in proportion to ``weight + 0.5`` (font
-            files of this split missing from the table weigh 0.5); the rest draws as
-            ``font_sampling`` says. Hard-example mining at the font level.
+            files of this split missing from the table weigh 0.5; the +0.5 keeps every file
+            drawable, and spreads part of the share evenly: 43% of it with stage 13's table of
+            1,911 files, 474 of them misread); the rest draws as ``font_sampling`` says.
+            Hard-example mining at the font level.
         hard_font_share: share of samples drawn from ``hard_fonts`` (0 to 1).
     """
 
@@ -212,7 +234,7 @@ class WordRenderer:
         self.hard_font_share = float(hard_font_share) if hard_fonts else 0.0
         self._hard_cdf: np.ndarray | None = None
         if self.hard_font_share > 0:
-            w = np.array([max(0.0, float(hard_fonts.get(Path(f.path).name, 0.0))) + 0.5 for f in infos])
+            w = np.array([max(0.0, hard_font_weight(hard_fonts, f.path)) + 0.5 for f in infos])
             self._hard_cdf = np.cumsum(w / w.sum())
         groups: dict[str, list[str]] = {}
         for f in infos:

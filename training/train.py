@@ -255,7 +255,18 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
     if args.synth_hard_fonts:
         from .mine_fonts import load_hard_fonts
 
+        from .synth import discover_fonts, hard_font_weight
+
         hard_fonts = load_hard_fonts(args.synth_hard_fonts)
+        weights = [hard_font_weight(hard_fonts, f.path) for f in discover_fonts()["train"]]
+        matched = sum(weights)
+        logger.info("--synth-hard-fonts %s: %d of %d training font files misread in it; %.0f of its %.0f "
+                    "(capped) misses matched here; %.0f%% of the synthetic fonts drawn by it",
+                    args.synth_hard_fonts, sum(w > 0 for w in weights), len(weights), matched,
+                    sum(hard_fonts.values()), 100 * args.synth_hard_font_share)
+        if matched < 0.5 * sum(hard_fonts.values()):
+            logger.warning("--synth-hard-fonts: most of the table's misses name fonts this machine does not "
+                           "have (other fonts installed?); the hard share is drawn nearly uniformly over files")
     for spec, (position, weight) in synthetic_at.items():  # in --data order, so positions ascend
         clean = spec == "synthetic-clean"
         backgrounds = ([p for s in train_sources for p in _file_paths(s.samples)]
