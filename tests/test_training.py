@@ -345,6 +345,8 @@ def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer,
 
     args = parse_args(["--data", "synthetic", "--synth-train-size", "4", "--synth-val-size", "2",
                        "--synth-hard-fonts", str(path), "--cache-dir", str(cache), "--output-dir", str(tmp_path / "r")])
+    assert args.hard_fonts_table == weights  # read once, by parse_args; prepare_data uses that copy
+    args.synth_hard_fonts = str(tmp_path / "moved-away.json")
     with caplog.at_level(logging.INFO, logger="training"):
         prepare_data(args, RecognizerConfig(vocab=ALPHANUMERIC, height=32, width=128), Charset(ALPHANUMERIC),
                      time_steps=32)
@@ -373,6 +375,47 @@ def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer,
     assert mined["model"]["path"] == str(tiny_model_dir) and len(mined["model"]["onnx_sha1"]) == 40
     with pytest.raises(SystemExit, match="leak"):
         load_hard_fonts(out)
+
+
+def test_shape_jitter_reshapes_training_glyphs_and_leaves_benchmark_renders_alone(tmp_path, capsys):
+    """shape_jitter bends the glyphs of that share of the training renders (new designs from the
+    installed fonts); the same words, size and font otherwise, and renders without it (every
+    benchmark set) are unchanged."""
+    from training import data as D
+    from training.synth import WordRenderer
+    from training.train import parse_args
+
+    for augment in (False, True):
+        plain = WordRenderer("train", seed=3, augment=augment, text="words")
+        again = WordRenderer("train", seed=3, augment=augment, text="words", shape_jitter=0.0)
+        bent = WordRenderer("train", seed=3, augment=augment, text="words", shape_jitter=1.0)
+        changed = 0
+        for i in range(6):
+            (a, ta), (b, tb), (c, tc) = plain.render(i), again.render(i), bent.render(i)
+            assert ta == tb == tc and np.array_equal(a, b)
+            assert c.dtype == np.uint8 and c.ndim == 3 and c.shape[2] == 3 and c.std() > 5  # ink on it
+            changed += a.shape != c.shape or not np.array_equal(a, c)
+        assert changed == 6
+    # clean renders: the same word and size, so about the same box; the ink moved
+    img, _ = WordRenderer("train", seed=1, augment=False).render(0)
+    m = (255 - img[..., 0]).astype(np.float32)[..., None] / 255
+    out = WordRenderer._reshape(m, 40, np.random.default_rng(0))
+    assert out.shape == m.shape and 0.5 < out.sum() / m.sum() < 2.0 and not np.allclose(out, m)
+    with pytest.raises(ValueError, match="shape_jitter"):
+        WordRenderer("train", shape_jitter=1.5)
+
+    config = RecognizerConfig(vocab=TINY_VOCAB, height=32, width=128)
+    cache = tmp_path / "cache"
+    plain_set = D.synthetic_set("train", 4, config, cache_dir=cache, workers=1, augment=False)
+    bent_set = D.synthetic_set("train", 4, config, cache_dir=cache, workers=1, augment=False, shape_jitter=1.0)
+    assert len(list(cache.glob("synth-train-4-*.npz"))) == 2  # cached apart
+    assert plain_set.texts == bent_set.texts and not np.array_equal(plain_set.images, bent_set.images)
+
+    args = parse_args(["--data", "synthetic", "--synth-shape-jitter", "0.4", "--output-dir", "x"])
+    assert args.synth_shape_jitter == 0.4 and args.hard_fonts_table is None
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "synthetic", "--synth-shape-jitter", "-0.1", "--output-dir", "x"])
+    assert "--synth-shape-jitter must be in [0, 1], got -0.1" in capsys.readouterr().err
 
 
 def test_synthetic_clean_source_renders_plain_print(tmp_path):

@@ -345,12 +345,14 @@ def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- synthetic cache
 def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
-    split, seed, vocab, start, stop, cfg_dict, augment, backgrounds, font_sampling, hard_fonts, hard_share = args
+    (split, seed, vocab, start, stop, cfg_dict, augment, backgrounds, font_sampling, hard_fonts, hard_share,
+     shape_jitter) = args
     from .synth import WordRenderer
 
     cfg = RecognizerConfig.from_dict(cfg_dict)
     renderer = WordRenderer(split, seed=seed, vocab=vocab, augment=augment, backgrounds=backgrounds,
-                            font_sampling=font_sampling, hard_fonts=hard_fonts, hard_font_share=hard_share)
+                            font_sampling=font_sampling, hard_fonts=hard_fonts, hard_font_share=hard_share,
+                            shape_jitter=shape_jitter)
     images = np.empty((stop - start, cfg.height, cfg.width, cfg.channels), np.uint8)
     texts = []
     for k, i in enumerate(range(start, stop)):
@@ -364,11 +366,12 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
                   cache_dir: str | os.PathLike | None = None, workers: int | None = None,
                   augment: bool = True, backgrounds: Sequence[str | os.PathLike] | None = None,
                   font_sampling: str = "family", hard_fonts: dict[str, float] | None = None,
-                  hard_font_share: float = 0.0) -> ArraySampleSet:
+                  hard_font_share: float = 0.0, shape_jitter: float = 0.0) -> ArraySampleSet:
     """``n`` rendered words of a font split, at model size; cached on disk by content hash.
     ``backgrounds``: real crops to borrow backgrounds from; ``font_sampling``: ``"family"`` or
     ``"file"``; ``hard_fonts`` / ``hard_font_share``: draw that share of the fonts by the
-    table's weights (see :class:`training.synth.WordRenderer`)."""
+    table's weights; ``shape_jitter``: share of renders with reshaped glyphs (see
+    :class:`training.synth.WordRenderer`)."""
     from .synth import discover_fonts
 
     fonts = [f.path for f in discover_fonts()[split]]
@@ -377,7 +380,8 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
     key = json.dumps([split, n, seed, config.vocab, config.height, config.width, config.channels,
                       config.resize_mode, augment, fonts, bg_key, 4]
                      + ([] if font_sampling == "file" else [font_sampling, 5])
-                     + ([sorted(hard_fonts.items()), hard_font_share] if hard_fonts and hard_font_share > 0 else []),
+                     + ([sorted(hard_fonts.items()), hard_font_share] if hard_fonts and hard_font_share > 0 else [])
+                     + ([["shape_jitter", 1], shape_jitter] if shape_jitter > 0 else []),
                      sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
     cache = Path(cache_dir or os.environ.get("CTC_RECOGNIZER_CACHE", "~/.cache/ctc_recognizer")).expanduser()
@@ -389,7 +393,7 @@ def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
     workers = workers or min(os.cpu_count() or 1, 8)
     chunk = max(1, min(2000, -(-n // workers)))
     jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment, backgrounds, font_sampling,
-             hard_fonts, hard_font_share) for s in range(0, n, chunk)]
+             hard_fonts, hard_font_share, shape_jitter) for s in range(0, n, chunk)]
     logger.info("rendering %d synthetic %s words with %d worker(s)...", n, split, workers)
     if workers > 1 and len(jobs) > 1:
         with mp.get_context("spawn").Pool(workers) as pool:

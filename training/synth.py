@@ -209,13 +209,19 @@ class WordRenderer:
             1,911 files, 474 of them misread); the rest draws as ``font_sampling`` says.
             Hard-example mining at the font level.
         hard_font_share: share of samples drawn from ``hard_fonts`` (0 to 1).
+        shape_jitter: share of samples (clean or augmented) whose glyphs are reshaped before
+            anything else: a smooth random displacement field of about 1-3% of the font size
+            (an elastic distortion that bends stems, bowls and terminals a little) and, for
+            some, a bolder or lighter stroke. Every training font then stands for many nearby
+            designs; benchmark renders keep the default 0 (the fonts as drawn).
     """
 
     def __init__(self, split: str = "train", seed: int = 0, vocab: str = DEFAULT_VOCAB,
                  augment: bool = True, max_len: int = 20, words: Sequence[str] | None = None,
                  fonts: Sequence[str] | None = None, backgrounds: Sequence[str | os.PathLike] | None = None,
                  font_sampling: str = "family", text: str = "mixed",
-                 hard_fonts: Mapping[str, float] | None = None, hard_font_share: float = 0.0):
+                 hard_fonts: Mapping[str, float] | None = None, hard_font_share: float = 0.0,
+                 shape_jitter: float = 0.0):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if font_sampling not in ("family", "file"):
@@ -226,6 +232,9 @@ class WordRenderer:
             raise ValueError(f"hard_font_share must be between 0 and 1, got {hard_font_share!r}")
         if hard_font_share > 0 and not hard_fonts:
             raise ValueError("hard_font_share > 0 needs a hard_fonts table (font file name -> weight)")
+        if not 0.0 <= shape_jitter <= 1.0:
+            raise ValueError(f"shape_jitter must be between 0 and 1, got {shape_jitter!r}")
+        self.shape_jitter = float(shape_jitter)
         self.split, self.seed, self.vocab, self.augment, self.max_len = split, seed, vocab, augment, max_len
         self.font_sampling, self.text_kind = font_sampling, text
         infos = [FontInfo(p, p) for p in fonts] if fonts else list(discover_fonts()[split])
@@ -350,7 +359,7 @@ class WordRenderer:
         size = int(rng.integers(22, 56))
         font = self._font(font_path, size)
         if not self.augment:
-            return self._render_clean(text, font, size), text
+            return self._render_clean(text, font, size, rng), text
         # text effects: thick strokes, outlines in another colour
         stroke = int(rng.integers(1, 3)) if rng.random() < 0.08 else 0
         outline = int(rng.integers(1, max(2, size // 12) + 1)) if rng.random() < 0.1 else 0
@@ -371,6 +380,8 @@ class WordRenderer:
             ImageDraw.Draw(mask).text(origin, full, font=font, fill=255, stroke_width=width)
             layers.append(np.asarray(mask, dtype=np.float32) / 255.0)
         m = np.stack(layers, axis=-1)  # (H, W, 1 or 2): [outline,] fill
+        if self.shape_jitter > 0 and rng.random() < self.shape_jitter:
+            m = self._reshape(m, size, rng)
         if pre or post:  # keep the word and only slivers of its neighbours
             x_start = origin[0] + font.getlength(pre)
             x_end = origin[0] + font.getlength(pre + text)
@@ -407,7 +418,8 @@ class WordRenderer:
         img = bg * (1 - fill) + fg * fill
         return np.clip(self._degrade(img, rng), 0, 255).astype(np.uint8), text
 
-    def _render_clean(self, text: str, font: ImageFont.FreeTypeFont, size: int) -> np.ndarray:
+    def _render_clean(self, text: str, font: ImageFont.FreeTypeFont, size: int,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
         """Dark text on white with a fixed margin: the clean held-out-font benchmark."""
         left, top, right, bottom = font.getbbox(text)
         pad = size // 2
@@ -415,6 +427,8 @@ class WordRenderer:
         mask = Image.new("L", (W, H), 0)
         ImageDraw.Draw(mask).text((pad - left, pad - top), text, font=font, fill=255)
         m = np.asarray(mask, dtype=np.float32) / 255.0
+        if self.shape_jitter > 0 and rng is not None and rng.random() < self.shape_jitter:
+            m = self._reshape(m[..., None], size, rng)[..., 0]
         ys, xs = np.nonzero(m > 0.1)
         if len(xs) == 0:
             ys, xs = np.array([0, H - 1]), np.array([0, W - 1])
@@ -447,6 +461,33 @@ class WordRenderer:
         if abs(fg.mean() - bg.mean()) < 70:
             fg = np.where(bg.mean() > 127, rng.uniform(0, 60, 3), rng.uniform(195, 255, 3)).astype(np.float32)
         return fg
+
+    @staticmethod
+    def _reshape(m: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+        """New glyph shapes from old: ``m`` (H, W, C) text mask of a font at ``size`` px, bent by
+        a smooth random displacement field (an elastic distortion with the scale of a stroke or
+        a bowl, moving ink by 1-3% of the size), then for 40% of them made bolder or lighter."""
+        h, w = m.shape[:2]
+        sigma = size * rng.uniform(0.12, 0.25)
+        amp = size * rng.uniform(0.01, 0.03)
+        fields = []
+        for _ in range(2):
+            f = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), sigma)
+            fields.append(f * (amp / max(float(f.std()), 1e-6)))
+        yy, xx = np.mgrid[:h, :w].astype(np.float32)
+        out = cv2.remap(m, xx + fields[0], yy + fields[1], cv2.INTER_LINEAR, borderValue=0)
+        out = out if out.ndim == 3 else out[..., None]
+        r = rng.random()
+        if r < 0.4:
+            bold = r < 0.25
+            k = 3 if size >= 30 else 2
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+            out = (cv2.dilate if bold else cv2.erode)(out, kernel)
+            out = out if out.ndim == 3 else out[..., None]
+            if not bold and out.max() < 0.5:  # a hairline font eroded away: keep the bent one
+                out = cv2.remap(m, xx + fields[0], yy + fields[1], cv2.INTER_LINEAR, borderValue=0)
+                out = out if out.ndim == 3 else out[..., None]
+        return out
 
     @staticmethod
     def _curve(m: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--synth-hard-font-share", type=float, default=0.5,
                    help="share of the synthetic training renders whose font is drawn by --synth-hard-fonts "
                         "(validation renders never are)")
+    g.add_argument("--synth-shape-jitter", type=float, default=0.0,
+                   help="share of the synthetic training renders whose glyphs are reshaped (a small elastic "
+                        "distortion, sometimes a bolder or lighter stroke): new font designs from the installed "
+                        "ones (validation renders never are)")
     g.add_argument("--image-column", default="image")
     g.add_argument("--text-column", default="text")
     g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
@@ -148,10 +152,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
     if not 0.0 <= args.synth_hard_font_share <= 1.0:
         parser.error(f"--synth-hard-font-share must be in [0, 1], got {args.synth_hard_font_share}")
+    if not 0.0 <= args.synth_shape_jitter <= 1.0:
+        parser.error(f"--synth-shape-jitter must be in [0, 1], got {args.synth_shape_jitter}")
+    args.hard_fonts_table = None
     if args.synth_hard_fonts:
         from .mine_fonts import load_hard_fonts
 
-        load_hard_fonts(args.synth_hard_fonts)  # a missing or malformed table stops here, before any writing
+        # a missing or malformed table stops here, before any writing; prepare_data uses this copy
+        args.hard_fonts_table = load_hard_fonts(args.synth_hard_fonts)
     return args
 
 
@@ -253,11 +261,13 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
     synth_val = {}
     hard_fonts = None
     if args.synth_hard_fonts:
-        from .mine_fonts import load_hard_fonts
-
         from .synth import discover_fonts, hard_font_weight
 
-        hard_fonts = load_hard_fonts(args.synth_hard_fonts)
+        hard_fonts = getattr(args, "hard_fonts_table", None)
+        if hard_fonts is None:  # args built without parse_args
+            from .mine_fonts import load_hard_fonts
+
+            hard_fonts = load_hard_fonts(args.synth_hard_fonts)
         weights = [hard_font_weight(hard_fonts, f.path) for f in discover_fonts()["train"]]
         matched = sum(weights)
         logger.info("--synth-hard-fonts %s: %d of %d training font files misread in it; %.0f of its %.0f "
@@ -275,7 +285,8 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         train = D.synthetic_set("train", args.synth_clean_train_size if clean else args.synth_train_size, config,
                                 seed=args.seed + 2 if clean else args.seed, cache_dir=args.cache_dir,
                                 augment=not clean, backgrounds=backgrounds, font_sampling=args.synth_font_sampling,
-                                hard_fonts=hard_fonts, hard_font_share=args.synth_hard_font_share if hard_fonts else 0.0)
+                                hard_fonts=hard_fonts, hard_font_share=args.synth_hard_font_share if hard_fonts else 0.0,
+                                shape_jitter=args.synth_shape_jitter)
         train_sources.insert(position, D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
         if args.val_data is None:
             val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,
@@ -367,7 +378,7 @@ def train(args) -> Path:
             f"classes, but the configuration says ({args.height}, {args.width}, {args.channels}) and "
             f"{charset.num_classes} classes (vocab + blank); give --init-from a model folder with its "
             "config.json")
-    used = dict(vars(args))
+    used = {k: v for k, v in vars(args).items() if k != "hard_fonts_table"}  # the table has its own file
     atomic_write_text(out / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
     config.save(out)  # lets `python -m training.export runs/x/best.keras` find vocab and geometry
 
