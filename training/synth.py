@@ -419,7 +419,7 @@ class WordRenderer:
         return np.clip(self._degrade(img, rng), 0, 255).astype(np.uint8), text
 
     def _render_clean(self, text: str, font: ImageFont.FreeTypeFont, size: int,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
+                      rng: np.random.Generator) -> np.ndarray:
         """Dark text on white with a fixed margin: the clean held-out-font benchmark."""
         left, top, right, bottom = font.getbbox(text)
         pad = size // 2
@@ -427,7 +427,7 @@ class WordRenderer:
         mask = Image.new("L", (W, H), 0)
         ImageDraw.Draw(mask).text((pad - left, pad - top), text, font=font, fill=255)
         m = np.asarray(mask, dtype=np.float32) / 255.0
-        if self.shape_jitter > 0 and rng is not None and rng.random() < self.shape_jitter:
+        if self.shape_jitter > 0 and rng.random() < self.shape_jitter:
             m = self._reshape(m[..., None], size, rng)[..., 0]
         ys, xs = np.nonzero(m > 0.1)
         if len(xs) == 0:
@@ -475,19 +475,15 @@ class WordRenderer:
             f = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), sigma)
             fields.append(f * (amp / max(float(f.std()), 1e-6)))
         yy, xx = np.mgrid[:h, :w].astype(np.float32)
-        out = cv2.remap(m, xx + fields[0], yy + fields[1], cv2.INTER_LINEAR, borderValue=0)
-        out = out if out.ndim == 3 else out[..., None]
+        bent = cv2.remap(m, xx + fields[0], yy + fields[1], cv2.INTER_LINEAR, borderValue=0).reshape(m.shape)
         r = rng.random()
-        if r < 0.4:
-            bold = r < 0.25
-            k = 3 if size >= 30 else 2
-            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-            out = (cv2.dilate if bold else cv2.erode)(out, kernel)
-            out = out if out.ndim == 3 else out[..., None]
-            if not bold and out.max() < 0.5:  # a hairline font eroded away: keep the bent one
-                out = cv2.remap(m, xx + fields[0], yy + fields[1], cv2.INTER_LINEAR, borderValue=0)
-                out = out if out.ndim == 3 else out[..., None]
-        return out
+        if r >= 0.4:
+            return bent
+        bold = r < 0.25
+        k = 3 if size >= 30 else 2
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        out = (cv2.dilate if bold else cv2.erode)(bent, kernel).reshape(m.shape)
+        return bent if not bold and out.max() < 0.5 else out  # a hairline font eroded away: keep it bent
 
     @staticmethod
     def _curve(m: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -263,11 +263,7 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
     if args.synth_hard_fonts:
         from .synth import discover_fonts, hard_font_weight
 
-        hard_fonts = getattr(args, "hard_fonts_table", None)
-        if hard_fonts is None:  # args built without parse_args
-            from .mine_fonts import load_hard_fonts
-
-            hard_fonts = load_hard_fonts(args.synth_hard_fonts)
+        hard_fonts = args.hard_fonts_table  # read and checked by parse_args
         weights = [hard_font_weight(hard_fonts, f.path) for f in discover_fonts()["train"]]
         matched = sum(weights)
         logger.info("--synth-hard-fonts %s: %d of %d training font files misread in it; %.0f of its %.0f "
