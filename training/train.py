@@ -5,7 +5,8 @@
 
 ``--data`` takes one or more sources (``synthetic``, ``synthetic-clean``, ``mjsynth:PATH``,
 ``hf:NAME[:split]``, ``folder:PATH``), mixed by ``--data-weights``. A YAML/JSON ``--config`` file may hold any
-option (command-line flags override it); the options actually used are saved in the output
+option (command-line flags override it) and a ``base:`` file (or list of files, relative to it) whose options
+it overrides, so an experiment file is the few keys it changes; the options actually used are saved in the output
 folder as ``train_config.json``. The run folder gets ``history.csv``, TensorBoard ``logs/``,
 ``best.keras`` (best validation CER), ``backup/`` (for ``--resume`` after a crash or kill) and,
 at the end, the exported model in ``model/`` (``model.keras``, ``model.onnx``, ``config.json``).
@@ -36,7 +37,8 @@ VOCABS = {"alnum": ALPHANUMERIC, "default": DEFAULT_VOCAB, "lower": "0123456789a
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", help="YAML or JSON file with any of these options (flags override it)")
+    p.add_argument("--config", help="YAML or JSON file with any of these options (flags override it); its `base:` key names "
+                   "config file(s), relative to it, whose options it overrides")
     g = p.add_argument_group("model")
     g.add_argument("--arch", default="crnn", choices=("crnn", "seed", "crnn_small"),
                    help="architecture: crnn (default), seed (the reference design), crnn_small (tests)")
@@ -116,21 +118,67 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_config_file(path: str) -> dict:
-    text = Path(path).read_text(encoding="utf-8")
-    if path.endswith((".yaml", ".yml")):
+def _read_options(path: Path) -> dict:
+    """One config file's own options (keys normalised to flag names), its ``base`` key included."""
+    if not path.is_file():
+        raise SystemExit(f"{path}: config file not found")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yaml", ".yml"):
         import yaml
 
-        data = yaml.safe_load(text) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise SystemExit(f"{path}: not valid YAML: {e}") from None
     else:
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"{path}: not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise SystemExit(f"{path}: expected a mapping of options")
-    data = {k.replace("-", "_"): v for k, v in data.items()}
+    data = {str(k).replace("-", "_"): v for k, v in data.items()}
     for key in ("data", "data_weights", "val_data", "case_insensitive_data"):  # `data: synthetic` means a list of one
         if isinstance(data.get(key), (str, int, float)):
             data[key] = [data[key]]
     return data
+
+
+def merge_options(base: dict, override: dict) -> dict:
+    """``override`` on top of ``base``: dicts merge key by key (recursively), anything else (lists too) is replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_options(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """Options from a YAML/JSON config file. A ``base:`` key (a path relative to the file, or a list of them,
+    later ones overriding earlier ones) names files whose options this one overrides, so an experiment
+    file holds only the keys it changes. A file that (indirectly) bases itself on itself is refused."""
+    path = Path(path)
+    key = path.resolve()
+    if key in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain, key))
+        raise SystemExit(f"{path}: config files base themselves on each other in a cycle: {cycle}")
+    own = _read_options(path)
+    bases = own.pop("base", None)
+    if bases is None:
+        return own
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise SystemExit(f"{path}: 'base' must be a file path or a list of file paths, got {bases!r}")
+    merged: dict = {}
+    for base in bases:
+        base_path = path.parent / base
+        if not base_path.is_file():
+            raise SystemExit(f"{path}: base config {base!r} not found (looked for {base_path})")
+        merged = merge_options(merged, load_config_file(base_path, (*_chain, key)))
+    return merge_options(merged, own)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
