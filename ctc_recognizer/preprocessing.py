@@ -78,6 +78,34 @@ def _check_size(width: int, height: int, what: str) -> None:
         )
 
 
+#: ``<_io.BytesIO object at 0x7f...>`` and other object reprs Pillow puts in its messages.
+_OBJECT_REPR = re.compile(r"\s*<[^<>]*\bat 0x[0-9a-fA-F]+>|\s*\b0x[0-9a-fA-F]{6,}\b")
+_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"BM": "BMP",
+               b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
+
+
+def _reason(exc: BaseException) -> str:
+    """A decoder's error message without object reprs or addresses (``<_io.BytesIO object at
+    0x...>``), which mean nothing to the user and leak process details."""
+    text = _OBJECT_REPR.sub("", str(exc)).strip().rstrip(":").strip()
+    return text or type(exc).__name__
+
+
+def _unreadable_reason(data: bytes, exc: BaseException) -> str:
+    """Why Pillow could not open ``data``, in words: a damaged file of a known format, or
+    data in no image format at all."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        fmt = next((name for magic, name in _SIGNATURES.items() if data.startswith(magic)), None)
+        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            fmt = "WebP"
+        if fmt:
+            return f"it starts like a {fmt} file but its header is damaged or cut short"
+        return "not in an image format that can be decoded (PNG, JPEG, BMP, TIFF, WebP, GIF...)"
+    return _reason(exc)
+
+
 def _looks_truncated(data: bytes, fmt: str | None) -> bool:
     tail = data.rstrip(b"\x00")[-64:]
     if fmt == "PNG":
@@ -107,10 +135,13 @@ def decode_image(data: bytes, what: str = "image") -> np.ndarray:
             "crop or downscale the word first"
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"{what} is not a readable image ({len(data)} bytes; {exc})") from None
+        raise ImageError(
+            f"{what} is not a readable image ({len(data)} bytes; {_unreadable_reason(data, exc)})"
+        ) from None
     _check_size(width, height, what)
     if _looks_truncated(data, fmt) and not _decodes_completely(data):
-        raise ImageError(f"{what} is a truncated {fmt} file (the end of the image data is missing)")
+        raise ImageError(f"{what} is a truncated {fmt} file ({len(data)} bytes; the end of the image "
+                         "data is missing)")
     array = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None:  # a format OpenCV lacks (e.g. GIF): let Pillow decode it
         try:
@@ -118,7 +149,7 @@ def decode_image(data: bytes, what: str = "image") -> np.ndarray:
                 img.load()
                 return pil_to_array(img)
         except (OSError, SyntaxError, ValueError) as exc:
-            raise ImageError(f"{what} ({fmt}) could not be decoded: {exc}") from None
+            raise ImageError(f"{what} ({fmt}, {len(data)} bytes) could not be decoded: {_reason(exc)}") from None
     if array.ndim == 3 and array.shape[2] == 3:
         array = cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
     elif array.ndim == 3 and array.shape[2] == 4:

@@ -104,6 +104,42 @@ def test_bad_files(tmp_path):
         preprocess(tmp_path, CFG)
 
 
+def _unreadable_files(tmp_path):
+    good = png_bytes(render_word("word"))
+    cases = {
+        "fake.png": b"\x89PNG\r\n\x1a\nabcdefg",  # a PNG signature and nothing else
+        "notes.png": b"this is not an image",
+        "empty.png": b"",
+        "cut_header.png": good[:100],
+        "cut_data.png": good[: len(good) // 2],
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    return cases
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_unreadable_file_errors_have_no_object_reprs(tmp_path, as_bytes):
+    """Messages give the file as passed, its size and a reason, never a Python object repr
+    like ``<_io.BytesIO object at 0x7f...>`` (issue 25.4)."""
+    import re
+
+    for name, data in _unreadable_files(tmp_path).items():
+        source = (tmp_path / name).read_bytes() if as_bytes else str(tmp_path / name)
+        with pytest.raises(ImageError) as info:
+            preprocess(source, CFG)
+        message = str(info.value)
+        assert not re.search(r"0x[0-9a-fA-F]{4,}", message), message
+        assert "<_io" not in message and "object at" not in message, message
+        assert f"{len(data)} bytes" in message, message
+        if not as_bytes:
+            assert repr(str(tmp_path / name)) in message, message
+    with pytest.raises(ImageError, match=r"starts like a PNG file but its header is damaged"):
+        preprocess(tmp_path / "fake.png", CFG)
+    with pytest.raises(ImageError, match=r"not in an image format"):
+        preprocess(tmp_path / "notes.png", CFG)
+
+
 @pytest.mark.parametrize("ext", [".png", ".jpg"])
 def test_truncated_files(tmp_path, ext):
     img = (np.random.default_rng(0).random((64, 200, 3)) * 255).astype(np.uint8)
