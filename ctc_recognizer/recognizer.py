@@ -25,6 +25,7 @@ from huggingface_hub.errors import (
     OfflineModeIsEnabled,
 )
 
+from .boxes import char_boxes
 from .charset import Charset
 from .config import CONFIG_NAME, RecognizerConfig, atomic_write_bytes
 from .decoding import Decoded, LexiconIndex, beam_search, empty_confidence, greedy_decode
@@ -371,23 +372,15 @@ class Recognizer(
 
     def _prediction(self, decoded: Decoded, prepped: Preprocessed, probs: np.ndarray,
                     return_probs: bool, rotation: int = 0) -> Prediction:
-        steps = probs.shape[0]
-        columns = self.config.time_columns or steps
-        spans = decoded.spans
-        col0 = spans[:, 0] % columns if self.config.time_columns else spans[:, 0]
-        col1 = spans[:, 1] % columns if self.config.time_columns else spans[:, 1]
-        lo, hi = np.minimum(col0, col1), np.maximum(col0, col1) + 1
-        step_px = prepped.image.shape[1] / columns  # the width this image was read at
-        x0 = prepped.model_x_to_original(lo * step_px)
-        x1 = prepped.model_x_to_original(hi * step_px)
         text = self.charset.decode(decoded.labels)
+        boxes = char_boxes(decoded.spans, probs.shape[0], prepped, self.config, text)
         confidence = decoded.confidence if text else empty_confidence(probs, self.charset.blank_index)
         return Prediction(
             text=text,
             confidence=float(confidence),
             char_confidences=tuple(float(c) for c in decoded.char_confidences),
-            char_spans=tuple((int(a), int(b)) for a, b in spans),
-            char_boxes=tuple((round(float(a), 1), round(float(b), 1)) for a, b in zip(x0, x1)),
+            char_spans=tuple((int(a), int(b)) for a, b in decoded.spans),
+            char_boxes=tuple((round(float(a), 1), round(float(b), 1)) for a, b in boxes),
             image_size=prepped.original_size,
             probabilities=probs if return_probs else None,
             rotation=rotation,
