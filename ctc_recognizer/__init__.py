@@ -20,11 +20,12 @@ from .errors import (
 from .metrics import TextMetrics, compute_metrics, standard_text
 from .preprocessing import preprocess
 from .recognizer import DEFAULT_MODEL_DIR, Prediction, Recognizer
+from .safety import UnsafeModelError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Charset", "ConfigError", "DEFAULT_MODEL_DIR", "ImageError", "ModelLoadError",
     "ModelNotFoundError", "Prediction", "Recognizer", "RecognizerConfig", "RecognizerError",
-    "TextMetrics", "UnknownCharacterError", "compute_metrics", "preprocess", "standard_text", "__version__",
+    "TextMetrics", "UnknownCharacterError", "UnsafeModelError", "compute_metrics", "preprocess", "standard_text", "__version__",
 ]

@@ -11,6 +11,8 @@ from typing import Any
 
 from .charset import Charset
 from .errors import ConfigError, ModelNotFoundError
+from .safety import (MAX_CONFIG_BYTES, MAX_CONFIG_BYTES_ENV, UnsafeModelError, check_file_size,
+                     check_relative_name, size_limit)
 
 #: Version of the config.json layout written by this package.
 FORMAT_VERSION = 1
@@ -114,6 +116,10 @@ class RecognizerConfig:
                                   f"('time_columns' null), but time_columns is {self.time_columns}")
         if not isinstance(self.metrics, dict):
             raise ConfigError(f"config 'metrics' must be a mapping, got {type(self.metrics).__name__}")
+        try:  # the ONNX file must be a file inside the model folder
+            check_relative_name(self.onnx_file, "config 'onnx_file'")
+        except UnsafeModelError as exc:
+            raise ConfigError(str(exc)) from None
 
     def input_width(self, image_height: int, image_width: int) -> int:
         """The model input width an image of this size is read at: ``long_crop_width`` when
@@ -158,13 +164,19 @@ class RecognizerConfig:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "RecognizerConfig":
-        """Read a ``config.json`` file, or the one inside a model folder."""
+    def load(cls, path: str | os.PathLike, max_bytes: int | None = None) -> "RecognizerConfig":
+        """Read a ``config.json`` file, or the one inside a model folder.
+
+        A file over ``max_bytes`` (default ``MAX_CONFIG_BYTES``, 1 MB, or the environment
+        variable ``CTC_RECOGNIZER_MAX_CONFIG_BYTES``) is refused with
+        :class:`~ctc_recognizer.safety.UnsafeModelError` before it is read."""
         path = Path(path)
         if path.is_dir():
             path = path / CONFIG_NAME
         if not path.is_file():
             raise ModelNotFoundError(f"no {CONFIG_NAME} at {path}")
+        limit = max_bytes if max_bytes is not None else size_limit(MAX_CONFIG_BYTES_ENV, MAX_CONFIG_BYTES)
+        check_file_size(path, limit, "config", MAX_CONFIG_BYTES_ENV)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

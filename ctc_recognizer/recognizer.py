@@ -30,6 +30,7 @@ from .charset import Charset
 from .config import CONFIG_NAME, RecognizerConfig, atomic_write_bytes
 from .decoding import Decoded, LexiconIndex, beam_search, empty_confidence, greedy_decode
 from .errors import ConfigError, ModelLoadError, ModelNotFoundError
+from .safety import check_onnx_model
 from .preprocessing import (ImageInput, Preprocessed, group_by_width, load_array, prepare_array,
                             to_model_input)
 
@@ -149,6 +150,7 @@ class Recognizer(
         self.onnx_path = self.model_dir / self.model_file
         if not self.onnx_path.is_file():
             raise ModelNotFoundError(f"no ONNX model {self.model_file!r} in {str(self.model_dir)!r}")
+        check_onnx_model(self.model_dir, self.model_file)  # size, external data in the folder
         if session_options is None:
             session_options = ort.SessionOptions()
             if intra_op_num_threads:
