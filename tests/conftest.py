@@ -1,5 +1,6 @@
-"""Shared fixtures: words rendered with Pillow on the spot, and a tiny real model trained,
-exported and loaded once per test session."""
+"""Shared fixtures: words rendered with Pillow on the spot; a tiny real model committed with the
+tests (ONNX only, read without TensorFlow); and, for tests of training code, a tiny model
+trained, exported and loaded once per test session."""
 
 from __future__ import annotations
 
@@ -42,9 +43,27 @@ def render_word(text: str, size: int = 28, fg=(0, 0, 0), bg=(255, 255, 255), pad
     return np.asarray(img)
 
 
+#: A tiny ``crnn_small`` model committed with the tests (config.json + model.onnx, made by
+#: scripts/make_test_fixture.py): it reads TINY_WORDS, and has a dynamic input width and the
+#: long-crop setting. Library and CLI tests use it and never import TensorFlow.
+FIXTURE_MODEL_DIR = ROOT / "tests" / "fixtures" / "tiny_model"
+#: Top-level modules the inference library and its tests must never import.
+TRAINING_MODULES = ("tensorflow", "keras", "tf2onnx", "training")
+#: When set, the test session writes the TRAINING_MODULES it imported to this file at its end
+#: (tests/test_no_tensorflow.py runs library tests in a subprocess with it).
+IMPORTED_MODULES_REPORT_ENV = "CTC_TEST_IMPORTED_MODULES_REPORT"
+
+
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A small real model: crnn_small trained until it reads TINY_WORDS, exported to ONNX."""
+def tiny_model_dir() -> Path:
+    """The committed tiny model (read-only: copy it before changing a file in it)."""
+    return FIXTURE_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory) -> Path:
+    """A small real model trained now with TensorFlow (crnn_small, until it reads TINY_WORDS)
+    and exported: model.keras, model.onnx and config.json, for tests of training code."""
     from tests.helpers import train_tiny_model
 
     out = tmp_path_factory.mktemp("tiny_model")
@@ -57,3 +76,10 @@ def recognizer(tiny_model_dir):
     from ctc_recognizer import Recognizer
 
     return Recognizer.from_pretrained(str(tiny_model_dir))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    report = os.environ.get(IMPORTED_MODULES_REPORT_ENV)
+    if report:
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in TRAINING_MODULES)
+        Path(report).write_text("".join(f"{m}\n" for m in loaded))

@@ -13,6 +13,12 @@ pytest.importorskip("tensorflow")
 from tests.conftest import TINY_WORDS, render_word  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def tiny_model_dir(trained_model_dir):
+    """Averaging reads model.keras: the model conftest trains, not the committed ONNX-only one."""
+    return trained_model_dir
+
+
 def _perturbed_copy(src, dst, scale=0.01, seed=1):
     """``src`` with every float weight nudged by a little noise (a model in the same basin)."""
     from ctc_recognizer.config import RecognizerConfig

@@ -1,4 +1,5 @@
-"""ctc-recognizer predict / evaluate, and training.evaluate."""
+"""ctc-recognizer predict / evaluate (on the committed tiny ONNX model, without TensorFlow),
+and training.evaluate (on a model trained now)."""
 
 import json
 
@@ -59,9 +60,12 @@ def test_evaluate_missing_labels(tiny_model_dir, tmp_path, capsys):
     assert "no labels.tsv" in capsys.readouterr().err
 
 
-def test_training_evaluate_on_synthetic_and_folder(tiny_model_dir, crops, capsys, tmp_path_factory):
+@pytest.mark.tensorflow
+def test_training_evaluate_on_synthetic_and_folder(trained_model_dir, crops, capsys, tmp_path_factory):
     pytest.importorskip("tensorflow")
     from training.evaluate import main as tmain
+
+    tiny_model_dir = trained_model_dir  # (with model.keras)
 
     tmain(["--model", str(tiny_model_dir), "--data", f"folder:{crops}", "--json"])
     onnx = json.loads(capsys.readouterr().out)

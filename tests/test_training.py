@@ -15,6 +15,12 @@ from tests.conftest import TINY_VOCAB, TINY_WORDS, render_word
 tf = pytest.importorskip("tensorflow")
 
 
+@pytest.fixture(scope="session")
+def tiny_model_dir(trained_model_dir):
+    """Tests here read model.keras: the model conftest trains, not the committed ONNX-only one."""
+    return trained_model_dir
+
+
 def test_seed_architecture_has_reference_parameter_count():
     from training.model import build_model
 
