@@ -232,7 +232,9 @@ def read_image(source: ImageInput) -> np.ndarray:
     )
 
 
-def _validate_array(array: np.ndarray) -> np.ndarray:
+def validate_array(array: np.ndarray) -> np.ndarray:
+    """Check a raw array's dtype, layout and size (an ``(H, W, 1)`` array becomes ``(H, W)``);
+    :class:`ImageError` names what is wrong."""
     if array.dtype.kind not in "biuf":
         raise ImageError(
             f"image array has dtype {array.dtype}; expected bool, integer (uint8/uint16) or float"
@@ -246,6 +248,10 @@ def _validate_array(array: np.ndarray) -> np.ndarray:
         )
     _check_size(array.shape[1], array.shape[0], "image")
     return array
+
+
+#: The old private name, still imported by training code.
+_validate_array = validate_array
 
 
 def _value_scale(array: np.ndarray) -> float:
@@ -306,7 +312,7 @@ def border_value(image: np.ndarray) -> np.ndarray:
 def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
     """A validated array of any supported dtype/layout -> (H, W, 3) uint8 RGB, at full size
     (alpha composited on white, 16-bit and float scaled), as inference sees it."""
-    image = _validate_array(image)
+    image = validate_array(image)
     scale = _value_scale(image)
     return _to_channels(image.astype(np.float32) * scale, 3)
 
@@ -340,7 +346,7 @@ def fit_to_model(image: np.ndarray, config: RecognizerConfig,
 
 def load_array(image: ImageInput) -> np.ndarray:
     """Any supported image -> a validated array (any dtype/channels, not yet resized)."""
-    return _validate_array(read_image(image))
+    return validate_array(read_image(image))
 
 
 def prepare_array(array: np.ndarray, config: RecognizerConfig,

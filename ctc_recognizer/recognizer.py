@@ -1,8 +1,10 @@
 """The :class:`Recognizer`: load a model (local folder or Hugging Face Hub) and read word images.
 
-Pipeline: ``preprocess`` (any image -> model-size uint8) -> ONNX Runtime ``(N, H, W, C) ->
-(N, T, V+1)`` -> CTC decoding -> :class:`Prediction` with per-character confidences and
-x-positions in the original image.
+Pipeline (as docTR's recognition predictor): pre-processor
+(:func:`~ctc_recognizer.preprocessing.prepare_array`: any image -> model-size uint8) -> ONNX
+Runtime ``(N, H, W, C) -> (N, T, V+1)`` -> post-processor
+(:class:`~ctc_recognizer.postprocessing.CTCPostProcessor`: text, confidences, emitting time
+steps) -> character boxes (:func:`~ctc_recognizer.boxes.char_boxes`) -> :class:`Prediction`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import dataclasses
 import logging
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -28,9 +29,11 @@ from huggingface_hub.errors import (
 from .boxes import char_boxes
 from .charset import Charset
 from .config import CONFIG_NAME, RecognizerConfig, atomic_write_bytes
-from .decoding import Decoded, LexiconIndex, beam_search, empty_confidence, greedy_decode
+from .decoding import LexiconIndex
 from .errors import ConfigError, ModelLoadError, ModelNotFoundError
 from .safety import check_onnx_model
+from .postprocessing import DECODERS, CTCOutput, CTCPostProcessor, encode_lexicon
+from .prediction import Prediction, most_confident
 from .preprocessing import (ImageInput, Preprocessed, group_by_width, load_array, prepare_array,
                             to_model_input)
 
@@ -39,63 +42,12 @@ logger = logging.getLogger(__name__)
 #: The model bundled with the package, loaded by ``Recognizer.from_pretrained()``.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 MODEL_CARD_NAME = "README.md"
-DECODERS = ("greedy", "beam")
 #: Crops at least this many times as tall as wide are also read turned 90 degrees each way.
 TALL_RATIO = 1.5
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """What the model read in one image.
-
-    Attributes:
-        text: the recognised text.
-        confidence: word confidence in [0, 1] (mean of ``char_confidences``; for empty text,
-            the mean blank probability).
-        char_confidences: probability of each character at its most confident time step.
-        char_spans: for each character, the first and last model time step it was emitted at.
-        char_boxes: for each character, ``(x0, x1)`` in pixels of the *original* image, or of
-            the turned image if ``rotation`` is not 0.
-        image_size: ``(height, width)`` of the original image.
-        probabilities: the ``(T, V+1)`` per-time-step class probabilities, when asked for
-            (``return_probs=True``).
-        rotation: degrees the image was turned counter-clockwise before it was read: 0, or 90 /
-            270 for a tall crop of vertical text (see ``rotate_tall``; ``np.rot90(image,
-            rotation // 90)`` gives the image the text and ``char_boxes`` refer to).
-    """
-
-    text: str
-    confidence: float
-    char_confidences: tuple[float, ...]
-    char_spans: tuple[tuple[int, int], ...]
-    char_boxes: tuple[tuple[float, float], ...]
-    image_size: tuple[int, int]
-    probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
-    rotation: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "confidence": self.confidence,
-            "char_confidences": list(self.char_confidences),
-            "char_boxes": [list(b) for b in self.char_boxes],
-        }
-
-
-def _most_confident(readings: list[Prediction]) -> Prediction:
-    """The upright reading (first), unless a turned one (of at least two characters) is
-    clearly more confident. Between the two turned readings (text running up or down), the
-    one with more confident characters in all (confidence x length) wins: upside-down letters
-    often read as a few confident look-alikes ('u'/'n'), seldom as a whole confident word.
-    An empty upright reading (a tall crop squeezed upright often reads as confidently blank)
-    gives way to any turned reading that is at least 50% sure."""
-    upright, turned = readings[0], [r for r in readings[1:] if len(r.text) >= 2]
-    if not turned:
-        return upright
-    best = max(turned, key=lambda r: r.confidence * len(r.text))
-    if not upright.text:
-        return best if best.confidence >= 0.5 else upright
-    return best if best.confidence > upright.confidence + 0.05 else upright
+#: The name tests and older callers use for :func:`~ctc_recognizer.prediction.most_confident`.
+_most_confident = most_confident
 
 
 def _hub_error(model_id: str, exc: Exception) -> ModelNotFoundError:
@@ -292,21 +244,7 @@ class Recognizer(
     def encode_lexicon(self, words: Iterable[str]) -> LexiconIndex:
         """Encode a word list for lexicon decoding; words with characters outside the
         vocabulary can never be read and are left out (with a warning)."""
-        encoded, dropped = [], []
-        for word in words:
-            word = word.strip()
-            if not word:
-                continue
-            if self.charset.unknown_characters(word):
-                dropped.append(word)
-            else:
-                encoded.append(self.charset.encode(word))
-        if dropped:
-            logger.warning("lexicon: %d word(s) with characters outside the vocabulary left out, e.g. %r",
-                           len(dropped), dropped[:3])
-        if not encoded:
-            raise ValueError("lexicon has no usable words (empty, or no word fits the vocabulary)")
-        return LexiconIndex(encoded)
+        return encode_lexicon(self.charset, words)
 
     def __call__(
         self,
@@ -339,49 +277,49 @@ class Recognizer(
             raise ValueError(f"unknown decoder {decoder!r}; choose one of {DECODERS}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        lex = None
-        if lexicon is not None:
-            lex = lexicon if isinstance(lexicon, LexiconIndex) else self.encode_lexicon(lexicon)
-            decoder = "beam"
+        post = CTCPostProcessor(self.charset, decoder, beam_width, lexicon)
         results: list[Prediction] = []
         for start in range(0, len(batch), batch_size):
-            # (index in this chunk, rotation, preprocessed) for every reading to try
-            chunk = batch[start:start + batch_size]
-            candidates: list[tuple[int, int, Preprocessed]] = []
-            for k, img in enumerate(chunk):
-                array = load_array(img)
-                candidates.append((k, 0, prepare_array(array, self.config)))
-                if rotate_tall and array.shape[0] >= TALL_RATIO * array.shape[1]:
-                    for rotation in (90, 270):
-                        turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
-                        candidates.append((k, rotation, prepare_array(turned, self.config, array.shape[:2])))
-            readings: list[list[Prediction]] = [[] for _ in chunk]
-            # one ONNX Runtime call per input width (long crops may be read wider)
-            parts = [[candidates[i] for i in idx[j:j + batch_size]]
-                     for idx in group_by_width([c[2].image for c in candidates]).values()
-                     for j in range(0, len(idx), batch_size)]
-            for part in parts:
-                probs = self.predict_probs([c[2].image for c in part])
-                if decoder == "greedy":
-                    decoded = greedy_decode(probs, self.charset.blank_index)
-                else:
-                    decoded = [beam_search(p, self.charset.blank_index, beam_width, lex) for p in probs]
-                for (k, rotation, prepped), d, pr in zip(part, decoded, probs):
-                    readings[k].append(self._prediction(d, prepped, pr, return_probs, rotation))
-            # upright first, as _most_confident expects (the width groups may reorder them)
-            results.extend(_most_confident(sorted(r, key=lambda p: p.rotation)) for r in readings)
+            chunk = [self.preprocess(image, rotate_tall) for image in batch[start:start + batch_size]]
+            results.extend(self._read(chunk, post, batch_size, return_probs))
         return results[0] if single else results
 
-    def _prediction(self, decoded: Decoded, prepped: Preprocessed, probs: np.ndarray,
+    def preprocess(self, image: ImageInput, rotate_tall: bool = True) -> list[tuple[int, Preprocessed]]:
+        """The pre-processor: one input -> ``(rotation, model-ready image)`` for each reading to
+        try: upright, and for a tall crop (``rotate_tall``) also turned 90 degrees each way."""
+        array = load_array(image)
+        readings = [(0, prepare_array(array, self.config))]
+        if rotate_tall and array.shape[0] >= TALL_RATIO * array.shape[1]:
+            for rotation in (90, 270):
+                turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
+                readings.append((rotation, prepare_array(turned, self.config, array.shape[:2])))
+        return readings
+
+    def _read(self, chunk: list[list[tuple[int, Preprocessed]]], post: CTCPostProcessor,
+              batch_size: int, return_probs: bool) -> list[Prediction]:
+        """Model and post-processor on pre-processed inputs: one :class:`Prediction` each."""
+        candidates = [(k, rotation, prepped) for k, readings in enumerate(chunk)
+                      for rotation, prepped in readings]
+        readings: list[list[Prediction]] = [[] for _ in chunk]
+        # one ONNX Runtime call per input width (long crops may be read wider)
+        parts = [[candidates[i] for i in idx[j:j + batch_size]]
+                 for idx in group_by_width([c[2].image for c in candidates]).values()
+                 for j in range(0, len(idx), batch_size)]
+        for part in parts:
+            probs = self.predict_probs([c[2].image for c in part])
+            for (k, rotation, prepped), out, p in zip(part, post(probs), probs):
+                readings[k].append(self._prediction(out, prepped, p, return_probs, rotation))
+        # upright first, as most_confident expects (the width groups may reorder them)
+        return [most_confident(sorted(r, key=lambda p: p.rotation)) for r in readings]
+
+    def _prediction(self, out: CTCOutput, prepped: Preprocessed, probs: np.ndarray,
                     return_probs: bool, rotation: int = 0) -> Prediction:
-        text = self.charset.decode(decoded.labels)
-        boxes = char_boxes(decoded.spans, probs.shape[0], prepped, self.config, text)
-        confidence = decoded.confidence if text else empty_confidence(probs, self.charset.blank_index)
+        boxes = char_boxes(out.spans, probs.shape[0], prepped, self.config, out.text)
         return Prediction(
-            text=text,
-            confidence=float(confidence),
-            char_confidences=tuple(float(c) for c in decoded.char_confidences),
-            char_spans=tuple((int(a), int(b)) for a, b in decoded.spans),
+            text=out.text,
+            confidence=out.confidence,
+            char_confidences=tuple(float(c) for c in out.char_confidences),
+            char_spans=tuple((int(a), int(b)) for a, b in out.spans),
             char_boxes=tuple((round(float(a), 1), round(float(b), 1)) for a, b in boxes),
             image_size=prepped.original_size,
             probabilities=probs if return_probs else None,

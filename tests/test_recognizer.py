@@ -61,7 +61,7 @@ def test_vertical_text_in_a_tall_crop_is_read_turned(recognizer):
 
 
 def test_most_confident_reading_of_a_tall_crop():
-    from ctc_recognizer.recognizer import _most_confident
+    from ctc_recognizer.prediction import most_confident as _most_confident
 
     def reading(text, conf, rotation):
         n = len(text)
