@@ -7,7 +7,9 @@ word crops, in one run.
 Engines: ``default`` (bundled fp32 ONNX), ``default-int8`` (model.int8.onnx if bundled),
 ``keras`` (the bundled model.keras through TensorFlow), ``seed`` / ``seed-*`` (any model folder
 given with ``--model NAME=DIR``), ``tesseract`` (Tesseract 5, ``--psm 8`` single word, one
-process per image), ``rapidocr`` (RapidOCR's PP-OCRv4 recognizer from ``rapidocr-onnxruntime``).
+process per image), ``rapidocr`` (RapidOCR's PP-OCRv4 recognizer from ``rapidocr-onnxruntime``),
+``ppocrv6-tiny`` / ``ppocrv6-small`` / ``ppocrv4`` (PaddleOCR recognizers read as PaddleOCR does,
+bench/peers.py; fetch them once with ``python scripts/fetch_peer_models.py``).
 
 Data: ``--synthetic-words N``: dictionary words (lower / Title / UPPER case) rendered clean at
 their natural size in font families never trained on (``training.synth`` test split, families
@@ -39,10 +41,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from ctc_recognizer import Recognizer, compute_metrics  # noqa: E402
 from ctc_recognizer.preprocessing import read_image, to_rgb_uint8  # noqa: E402
+from peers import PEERS, PaddleRecEngine  # noqa: E402  (bench/peers.py)
 
 
 
@@ -205,6 +209,7 @@ def main(argv=None) -> None:
         "keras": lambda: KerasEngine(default_dir),
         "tesseract": TesseractEngine,
         "rapidocr": RapidOCREngine,
+        **{name: (lambda name=name: PaddleRecEngine(name)) for name in PEERS},
     }
     names = list(args.engines)
     for spec in args.model:

@@ -4,7 +4,8 @@ not depend on them), plus any exported model folders.
     python bench/speed.py [--archs crnn seed] [--model default=ctc_recognizer/models/default ...]
 
 Prints words/s at batch 64 and the median latency at batch 1 (model call only, inputs already
-preprocessed), and each entry's speed relative to ``seed``. A model that reads long crops
+preprocessed), and each entry's speed relative to ``seed`` and to PP-OCRv6-tiny at 48x160
+(``--peers``, the speed target's yardstick). A model that reads long crops
 wider (``long_crop_width`` in its config) gets a second row at that width. The models are timed in turns
 (``--rounds`` rounds of ``--seconds`` each per model) and the median round is reported, so a
 shared machine's slow spells hit every model alike instead of whichever ran during them.
@@ -50,6 +51,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--archs", nargs="*", default=["seed", "crnn"])
     p.add_argument("--model", nargs="*", default=[], help="NAME=DIR[:FILE] exported model folders")
+    p.add_argument("--peers", nargs="*", default=["ppocrv6-tiny"],
+                   help="PaddleOCR recognizers at their base input size (bench/peers.py; fetched once by "
+                        "scripts/fetch_peer_models.py), e.g. ppocrv6-tiny (48x160) ppocrv6-small ppocrv4 (48x320)")
     p.add_argument("--vocab", default="default")
     p.add_argument("--seconds", type=float, default=1.0, help="per model and round, each of batch 64 and batch 1")
     p.add_argument("--rounds", type=int, default=5)
@@ -82,15 +86,28 @@ def main(argv=None) -> None:
         if c.long_crop_width:  # the same graph on long crops (read wider, see RecognizerConfig)
             sessions.append((f"{name} (long crops, {c.long_crop_width} px)", rec.session, c.input_name,
                              (c.height, c.long_crop_width, c.channels)))
+    for name in args.peers:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from peers import BASE_WIDTH, HEIGHT, PaddleRecEngine
+
+        try:
+            eng = PaddleRecEngine(name)
+        except (RuntimeError, ValueError) as exc:
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        sessions.append((f"{name} (48x{BASE_WIDTH[name]})", eng.session, eng.input_name,
+                         (3, HEIGHT, BASE_WIDTH[name])))
     rounds = [[measure(sess, input_name, shape, args.seconds) for _, sess, input_name, shape in sessions]
               for _ in range(args.rounds)]  # rounds[k][j]: model j in round k
     results = [(name, float(np.median([r[j][0] for r in rounds])), float(np.median([r[j][1] for r in rounds])))
                for j, (name, *_) in enumerate(sessions)]
     seed = next((r[1] for r in results if r[0].startswith("seed")), None)
-    print(f"{'model':42s} {'words/s b64':>12s} {'ms b1 (median)':>15s} {'x seed':>7s}")
+    tiny = next((r[1] for r in results if r[0].startswith("ppocrv6-tiny")), None)
+    print(f"{'model':42s} {'words/s b64':>12s} {'ms b1 (median)':>15s} {'x seed':>7s} {'x v6-tiny':>9s}")
     for name, wps, ms in results:
         rel = f"{wps / seed:.2f}" if seed else "-"
-        print(f"{name:42s} {wps:12.0f} {ms:15.2f} {rel:>7s}")
+        rel_tiny = f"{wps / tiny:.2f}" if tiny else "-"
+        print(f"{name:42s} {wps:12.0f} {ms:15.2f} {rel:>7s} {rel_tiny:>9s}")
 
 
 if __name__ == "__main__":
