@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .charset import Charset
 from .errors import ConfigError, ModelNotFoundError
+# The file-writing helpers live in .files; these names stay importable from here for older
+# code (training/, scripts/) until it imports them from ctc_recognizer.files.
+from .files import atomic_write_bytes, atomic_write_text, default_file_mode  # noqa: F401
 from .safety import (MAX_CONFIG_BYTES, MAX_CONFIG_BYTES_ENV, UnsafeModelError, check_file_size,
                      check_relative_name, size_limit)
 
@@ -183,31 +185,3 @@ class RecognizerConfig:
             raise ConfigError(f"{path} is not valid JSON: {exc}") from None
         return cls.from_dict(data, source=str(path))
 
-
-def default_file_mode() -> int:
-    """Mode of a newly created regular file under the current umask (mkstemp uses 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
-    so that readers never see a half-written file and a crash never destroys the old one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))

@@ -1,9 +1,8 @@
 import json
-import os
 
 import pytest
 
-from ctc_recognizer.config import RecognizerConfig, atomic_write_bytes
+from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.errors import ConfigError, ModelNotFoundError
 
 
@@ -42,29 +41,6 @@ def test_missing_and_malformed(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
         RecognizerConfig.load(tmp_path)
-
-
-def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
-    target = tmp_path / "model.onnx"
-    target.write_bytes(b"old")
-
-    def boom(*a, **k):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
-        atomic_write_bytes(target, b"new")
-    assert target.read_bytes() == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]  # no temp file left
-
-
-def test_atomic_write_gives_normal_permissions(tmp_path):
-    old = os.umask(0o022)
-    try:
-        atomic_write_bytes(tmp_path / "config.json", b"{}")
-    finally:
-        os.umask(old)
-    assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o644
 
 
 @pytest.mark.parametrize("patch, message", [
