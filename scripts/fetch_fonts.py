@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ctc_recognizer.config import atomic_write_text  # noqa: E402
-from training.synth import _font_family, _split_of  # noqa: E402
+from training.synth import font_family, split_of  # noqa: E402
 
 #: The list of packages: "<package> <version> <family>" lines, grouped in batches.
 PACKAGE_LIST = Path(__file__).with_name("fontsource_packages.txt")
@@ -120,16 +120,16 @@ def _install(name: str, version: str, dest: Path) -> list[str]:
             except Exception:
                 os.unlink(tmp.name)
                 raise
-        family = _font_family(tmp.name)
+        family = font_family(tmp.name)
         if family is None:
             os.unlink(tmp.name)
             out.append(f"  {fname}: not usable (missing alphanumerics or caps-only), skipped")
-        elif _split_of(family) == "test":
+        elif split_of(family) == "test":
             os.unlink(tmp.name)
             out.append(f"  {fname}: family {family!r} hashes to the test split, skipped")
         else:
             os.replace(tmp.name, target)
-            out.append(f"  {target.name}: {family} ({_split_of(family)})")
+            out.append(f"  {target.name}: {family} ({split_of(family)})")
     return out
 
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for name, version in selected.items():
             family = FAMILIES.get(name, name.replace("-", " "))  # the installed file's own name decides
-            print(f"@fontsource/{name}@{version}: {family}: {_split_of(family)}")
+            print(f"@fontsource/{name}@{version}: {family}: {split_of(family)}")
         return 0
     args.dest.mkdir(parents=True, exist_ok=True)
     skip_file = args.dest / ".skipped"

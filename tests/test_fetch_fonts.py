@@ -66,16 +66,16 @@ def fetch(monkeypatch):
 def test_train_families_are_installed_as_truetype_and_test_families_are_not(fetch, tmp_path, capsys):
     from fontTools.ttLib import TTFont
 
-    from training.synth import _font_family, _split_of
+    from training.synth import font_family, split_of
 
-    assert _split_of("Cormorant") == "train" and _split_of("Cormorant Garamond") == "test"
+    assert split_of("Cormorant") == "train" and split_of("Cormorant Garamond") == "test"
     assert fetch.main(["--dest", str(tmp_path)]) == 0
     installed = sorted(p.name for p in tmp_path.glob("*.ttf"))
     assert installed == ["cormorant-latin-400-italic.ttf", "cormorant-latin-400-normal.ttf"]
     assert (tmp_path / ".skipped").read_text().split() == ["cormorant-garamond@1.0.0"]
     for p in tmp_path.glob("*.ttf"):
         assert TTFont(str(p)).flavor is None  # plain TrueType, which discovery globs for
-        assert _font_family(str(p)) == "Cormorant"
+        assert font_family(str(p)) == "Cormorant"
     out = capsys.readouterr().out
     assert "'Cormorant Garamond' hashes to the test split, skipped" in out
     # a second run finds one installed and the other recorded as skipped: it downloads nothing
@@ -123,12 +123,12 @@ def test_a_failed_download_is_reported_and_the_other_families_still_install(fetc
 
 
 def test_the_package_list_parses_and_names_no_test_split_family(tmp_path):
-    from training.synth import _split_of
+    from training.synth import split_of
 
     mod = _module()
     assert len(mod.PACKAGES) > 600 and set(mod.PACKAGES) == set(mod.FAMILIES)
     assert all(v[0].isdigit() for v in mod.PACKAGES.values())
-    assert not [f for f in mod.FAMILIES.values() if _split_of(f) == "test"]
+    assert not [f for f in mod.FAMILIES.values() if split_of(f) == "test"]
     assert set(mod.BATCHES.values()) == {1, 2} and mod.BATCHES["cormorant"] == 1
     listed = tmp_path / "ok.txt"
     listed.write_text("a 1.0 A\n## batch 2 (more)\nb 2.0 B b\n")

@@ -120,14 +120,14 @@ def test_committed_holdout_list_is_ten_percent_of_every_source():
 def test_realistic_renderer_uses_backgrounds_and_stays_valid(tmp_path):
     from PIL import Image
 
-    from training.synth import WordRenderer
+    from training.synth import RenderSpec, WordRenderer
 
     bgs = []
     for i, colour in enumerate([(200, 30, 30), (20, 120, 200)]):
         p = tmp_path / f"bg{i}.jpg"
         Image.fromarray(render_word("SALE", bg=colour, fg=(255, 255, 255))).save(p)
         bgs.append(p)
-    r = WordRenderer("train", seed=3, backgrounds=bgs)
+    r = WordRenderer(RenderSpec("train", seed=3, backgrounds=bgs))
     cs = Charset(DEFAULT_VOCAB)
     for i in range(150):
         img, text = r.render(i)
@@ -136,9 +136,9 @@ def test_realistic_renderer_uses_backgrounds_and_stays_valid(tmp_path):
         assert text and not cs.unknown_characters(text)
     assert r._bg_cache, "no rendered word borrowed a real background"
     # the clean (held-out benchmark) rendering is dark text on white, the same every time
-    clean = WordRenderer("test", seed=1234, augment=False)
+    clean = WordRenderer(RenderSpec("test", seed=1234, augment=False))
     a, ta = clean.render(0)
-    b, tb = WordRenderer("test", seed=1234, augment=False).render(0)
+    b, tb = WordRenderer(RenderSpec("test", seed=1234, augment=False)).render(0)
     assert ta == tb and np.array_equal(a, b)
     assert a[0, 0].tolist() == [255, 255, 255] and a.min() < 60
 

@@ -40,6 +40,7 @@ def main(argv=None) -> None:
     from . import data as D
     from .losses import CTCLoss
     from .model import build_model
+    from .synth import RenderSpec
     from .train import resolve_vocab
 
     vocab = resolve_vocab(args.vocab)
@@ -51,7 +52,8 @@ def main(argv=None) -> None:
     for spec, w in zip(args.data, args.data_weights or [1.0] * len(args.data)):
         src = D.parse_data_spec(spec)
         if src == "synthetic":
-            sources.append(D.WeightedSource(D.synthetic_set("train", args.synth_train_size, config,
+            spec = RenderSpec(split="train", vocab=config.vocab)
+            sources.append(D.WeightedSource(D.synthetic_set(spec, args.synth_train_size, config,
                                                             cache_dir=args.cache_dir), w))
         else:
             sources.append(D.WeightedSource(D.filter_labels(src, charset, args.unknown_chars, steps_t), w, augment=True))

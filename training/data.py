@@ -344,15 +344,12 @@ def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- synthetic cache
-def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
-    (split, seed, vocab, start, stop, cfg_dict, augment, backgrounds, font_sampling, hard_fonts, hard_share,
-     shape_jitter) = args
+def _render_chunk(job) -> tuple[np.ndarray, list[str]]:
+    spec, start, stop, cfg_dict = job
     from .synth import WordRenderer
 
     cfg = RecognizerConfig.from_dict(cfg_dict)
-    renderer = WordRenderer(split, seed=seed, vocab=vocab, augment=augment, backgrounds=backgrounds,
-                            font_sampling=font_sampling, hard_fonts=hard_fonts, hard_font_share=hard_share,
-                            shape_jitter=shape_jitter)
+    renderer = WordRenderer(spec)
     images = np.empty((stop - start, cfg.height, cfg.width, cfg.channels), np.uint8)
     texts = []
     for k, i in enumerate(range(start, stop)):
@@ -362,39 +359,27 @@ def _render_chunk(args) -> tuple[np.ndarray, list[str]]:
     return images, texts
 
 
-def synthetic_set(split: str, n: int, config: RecognizerConfig, seed: int = 0,
-                  cache_dir: str | os.PathLike | None = None, workers: int | None = None,
-                  augment: bool = True, backgrounds: Sequence[str | os.PathLike] | None = None,
-                  font_sampling: str = "family", hard_fonts: dict[str, float] | None = None,
-                  hard_font_share: float = 0.0, shape_jitter: float = 0.0) -> ArraySampleSet:
-    """``n`` rendered words of a font split, at model size; cached on disk by content hash.
-    ``backgrounds``: real crops to borrow backgrounds from; ``font_sampling``: ``"family"`` or
-    ``"file"``; ``hard_fonts`` / ``hard_font_share``: draw that share of the fonts by the
-    table's weights; ``shape_jitter``: share of renders with reshaped glyphs (see
-    :class:`training.synth.WordRenderer`)."""
-    from .synth import discover_fonts
+def synthetic_set(spec, n: int, config: RecognizerConfig, cache_dir: str | os.PathLike | None = None,
+                  workers: int | None = None) -> ArraySampleSet:
+    """``n`` rendered words of a :class:`training.synth.RenderSpec` (its vocabulary must be the
+    model's), at model size; cached on disk under a hash of the spec, the fonts, the model
+    geometry and the generator's source (:func:`training.synth.render_cache_key`)."""
+    from .synth import render_cache_key
 
-    fonts = [f.path for f in discover_fonts()[split]]
-    backgrounds = sorted(str(b) for b in backgrounds) if backgrounds else []
-    bg_key = hashlib.sha1("\n".join(Path(b).name for b in backgrounds).encode()).hexdigest()
-    key = json.dumps([split, n, seed, config.vocab, config.height, config.width, config.channels,
-                      config.resize_mode, augment, fonts, bg_key, 4]
-                     + ([] if font_sampling == "file" else [font_sampling, 5])
-                     + ([sorted(hard_fonts.items()), hard_font_share] if hard_fonts and hard_font_share > 0 else [])
-                     + ([["shape_jitter", 1], shape_jitter] if shape_jitter > 0 else []),
-                     sort_keys=True)
-    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    if spec.vocab != config.vocab:
+        raise ValueError("the render spec's vocabulary is not the model's")
+    geometry = [config.height, config.width, config.channels, config.resize_mode]
+    digest = render_cache_key(spec, n=n, geometry=geometry)[:16]
     cache = Path(cache_dir or os.environ.get("CTC_RECOGNIZER_CACHE", "~/.cache/ctc_recognizer")).expanduser()
-    path = cache / f"synth-{split}-{n}-{digest}.npz"
-    name = f"synthetic{'' if augment else '-clean'}-{split}"
+    path = cache / f"synth-{spec.split}-{n}-{digest}.npz"
+    name = f"synthetic{'' if spec.augment else '-clean'}-{spec.split}"
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
             return ArraySampleSet(data["images"], [str(t) for t in data["texts"]], name=name)
     workers = workers or min(os.cpu_count() or 1, 8)
     chunk = max(1, min(2000, -(-n // workers)))
-    jobs = [(split, seed, config.vocab, s, min(n, s + chunk), config.to_dict(), augment, backgrounds, font_sampling,
-             hard_fonts, hard_font_share, shape_jitter) for s in range(0, n, chunk)]
-    logger.info("rendering %d synthetic %s words with %d worker(s)...", n, split, workers)
+    jobs = [(spec, s, min(n, s + chunk), config.to_dict()) for s in range(0, n, chunk)]
+    logger.info("rendering %d synthetic %s words with %d worker(s)...", n, spec.split, workers)
     if workers > 1 and len(jobs) > 1:
         with mp.get_context("spawn").Pool(workers) as pool:
             parts = pool.map(_render_chunk, jobs)

@@ -81,15 +81,15 @@ def load_eval_data(spec: str, num: int | None = None, seed: int = 1234, vocab: s
     from . import data as D
 
     if spec.startswith("synthetic"):
-        from .synth import WordRenderer
+        from .synth import RenderSpec, WordRenderer
 
         kind, _, split = spec.partition(":")
         split = split or "test"
         if kind not in ("synthetic", "synthetic-clean", "synthetic-words"):
             raise ValueError(f"unknown synthetic set {kind!r}: use synthetic, synthetic-clean or synthetic-words")
-        renderer = WordRenderer(split, seed=seed, augment=kind == "synthetic",
-                                text="words" if kind == "synthetic-words" else "mixed",
-                                **({"vocab": vocab} if vocab else {}))
+        renderer = WordRenderer(RenderSpec(split, seed=seed, augment=kind == "synthetic",
+                                           text="words" if kind == "synthetic-words" else "mixed",
+                                           **({"vocab": vocab} if vocab else {})))
         n = num or 1000
         samples = [renderer.render(i) for i in range(n)]
         return [s[0] for s in samples], [s[1] for s in samples], f"{kind}-{split}"

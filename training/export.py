@@ -161,9 +161,9 @@ def synthetic_calibration(config: RecognizerConfig, n: int = 256, seed: int = 12
     activations stretching the ranges.)"""
     from ctc_recognizer.preprocessing import fit_to_model
 
-    from .synth import WordRenderer
+    from .synth import RenderSpec, WordRenderer
 
-    r = WordRenderer("train", seed=seed, vocab=config.vocab)
+    r = WordRenderer(RenderSpec("train", seed=seed, vocab=config.vocab))
     return np.stack([fit_to_model(r.render(i)[0], config)[0] for i in range(n)])
 
 

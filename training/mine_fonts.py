@@ -38,12 +38,12 @@ logger = logging.getLogger(__name__)
 
 def _render_fonts(job) -> list[tuple[str, list[np.ndarray], list[str]]]:
     paths, split, per_font, seed, vocab, text = job
-    from .synth import WordRenderer, font_key
+    from .synth import RenderSpec, WordRenderer, font_key
 
     out = []
     for path in paths:
-        renderer = WordRenderer(split, seed=seed + zlib.crc32(font_key(path).encode()) % 1_000_000, vocab=vocab,
-                                augment=False, fonts=[path], text=text)
+        renderer = WordRenderer(RenderSpec(split, seed=seed + zlib.crc32(font_key(path).encode()) % 1_000_000,
+                                           vocab=vocab, augment=False, fonts=(path,), text=text))
         images, texts = [], []
         for i in range(per_font):
             img, t = renderer.render(i)

@@ -274,6 +274,7 @@ def _file_paths(samples) -> list[str]:
 def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int,
                  natural: dict | None = None):
     from . import data as D
+    from .synth import RenderSpec
 
     train_sources, val_sets, ci_sets, test_sets = [], {}, set(), set()
     natural = {} if natural is None else natural  # filled: set name -> its samples at natural size
@@ -326,16 +327,19 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         backgrounds = ([p for s in train_sources for p in _file_paths(s.samples)]
                        if args.synth_real_backgrounds and not clean else None)
         # the clean render draws other words (another seed) than the augmented one
-        train = D.synthetic_set("train", args.synth_clean_train_size if clean else args.synth_train_size, config,
-                                seed=args.seed + 2 if clean else args.seed, cache_dir=args.cache_dir,
-                                augment=not clean, backgrounds=backgrounds, font_sampling=args.synth_font_sampling,
-                                hard_fonts=hard_fonts, hard_font_share=args.synth_hard_font_share if hard_fonts else 0.0,
+        train_spec = RenderSpec(split="train", seed=args.seed + 2 if clean else args.seed, vocab=config.vocab,
+                                augment=not clean, backgrounds=backgrounds or (),
+                                font_sampling=args.synth_font_sampling, hard_fonts=hard_fonts or (),
+                                hard_font_share=args.synth_hard_font_share if hard_fonts else 0.0,
                                 shape_jitter=args.synth_shape_jitter)
+        train = D.synthetic_set(train_spec, args.synth_clean_train_size if clean else args.synth_train_size,
+                                config, cache_dir=args.cache_dir)
         train_sources.insert(position, D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
         if args.val_data is None:
-            val = D.synthetic_set("val", args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,
-                                  augment=not clean, font_sampling=args.synth_font_sampling)
-            val = D.fit_time_steps(val, charset, time_steps)
+            val_spec = RenderSpec(split="val", seed=args.seed + 1, vocab=config.vocab, augment=not clean,
+                                  font_sampling=args.synth_font_sampling)
+            val = D.fit_time_steps(D.synthetic_set(val_spec, args.synth_val_size, config, cache_dir=args.cache_dir),
+                                   charset, time_steps)
             synth_val[spec] = (val.images, val.texts)
     val_sets = {**synth_val, **val_sets}
     for spec in args.val_data or []:
@@ -344,8 +348,9 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
             if kind not in D.SYNTHETIC_SPECS:
                 raise SystemExit(f"unknown validation set {spec!r}: use synthetic[:split] or synthetic-clean[:split]")
             split = split or "val"
-            val = D.synthetic_set(split, args.synth_val_size, config, seed=args.seed + 1, cache_dir=args.cache_dir,
-                                  augment=kind == "synthetic", font_sampling=args.synth_font_sampling)
+            val_spec = RenderSpec(split=split, seed=args.seed + 1, vocab=config.vocab, augment=kind == "synthetic",
+                                  font_sampling=args.synth_font_sampling)
+            val = D.synthetic_set(val_spec, args.synth_val_size, config, cache_dir=args.cache_dir)
             val = D.fit_time_steps(val, charset, time_steps)
             val_sets[f"{kind}-{split}"] = (val.images, val.texts)
             continue
