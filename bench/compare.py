@@ -155,6 +155,15 @@ def real_holdout_sets() -> dict[str, tuple[list, list[str]]]:
             for name, s in held_out_samples(skip_missing=True).items()}
 
 
+def real_val_sets() -> dict[str, tuple[list, list[str]]]:
+    """The project's real validation crops (training/splits/real_val.txt), per source."""
+    from training.data import real_holdout_sets as listed_samples
+
+    val_list = ROOT / "training" / "splits" / "real_val.txt"
+    return {name: ([to_rgb_uint8(s.load(i)) for i in range(len(s))], list(s.texts))
+            for name, s in listed_samples(list_path=val_list, skip_missing=True).items()}
+
+
 def _rate(v) -> str:
     return "–" if v is None else f"{v:.0f}"
 
@@ -187,6 +196,8 @@ def main(argv=None) -> None:
     p.add_argument("--synthetic-words", type=int, default=1000,
                    help="held-out-font dictionary words (lower / Title / UPPER case), clean (0: none)")
     p.add_argument("--real-holdout", action="store_true", help="also the held-out real crops of ../shared/data")
+    p.add_argument("--real-val", action="store_true",
+                   help="also the real validation crops (training/splits/real_val.txt), per source")
     p.add_argument("--folder", nargs="*", default=[], help="extra labels.tsv folders")
     p.add_argument("--model", nargs="*", default=[],
                    help="extra ONNX models as NAME=DIR[:FILE] (e.g. seed=runs/seed/model int8=runs/default/model:model.int8.onnx)")
@@ -228,15 +239,19 @@ def main(argv=None) -> None:
     if args.synthetic:
         datasets[f"synthetic degraded, held-out fonts ({args.synthetic})"] = synthetic_set("synthetic", args.synthetic)
     per_source = {}
+    real = []
     if args.real_holdout:
-        parts = real_holdout_sets()
+        real.append(("real test", real_holdout_sets()))
+    if args.real_val:
+        real.append(("real validation", real_val_sets()))
+    for label, parts in real:
         imgs = [im for v in parts.values() for im in v[0]]
         txt = [t for v in parts.values() for t in v[1]]
-        dname = f"real held-out crops ({len(imgs)})"
+        dname = f"{label} ({len(imgs)})"
         datasets[dname] = (imgs, txt)
         offset = 0
         for src, (im, t) in parts.items():  # per-source rows reuse the predictions of the whole set
-            per_source[dname] = per_source.get(dname, []) + [(f"real: {src} ({len(t)})", offset, offset + len(t))]
+            per_source[dname] = per_source.get(dname, []) + [(f"{label}: {src} ({len(t)})", offset, offset + len(t))]
             offset += len(t)
     for f in args.folder:
         imgs, txt = folder_set(Path(f))

@@ -57,6 +57,7 @@ def main(argv=None) -> None:
     p.add_argument("--vocab", default="default")
     p.add_argument("--seconds", type=float, default=1.0, help="per model and round, each of batch 64 and batch 1")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--json-out", help="also write the rows as JSON (scripts/make_model_card.py reads it)")
     args = p.parse_args(argv)
     import onnxruntime as ort
 
@@ -108,6 +109,15 @@ def main(argv=None) -> None:
         rel = f"{wps / seed:.2f}" if seed else "-"
         rel_tiny = f"{wps / tiny:.2f}" if tiny else "-"
         print(f"{name:42s} {wps:12.0f} {ms:15.2f} {rel:>7s} {rel_tiny:>9s}")
+    if args.json_out:
+        import json
+        import platform
+
+        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+        rows = [{"model": n, "words_per_s_batch64": w, "ms_batch1": m} for n, w, m in results]
+        Path(args.json_out).write_text(json.dumps({"cpu": cpu, "cores": os.cpu_count(), "rows": rows}, indent=2) + "\n",
+                                       encoding="utf-8")
 
 
 if __name__ == "__main__":
