@@ -190,7 +190,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         unknown = sorted(set(options) - known)
         if unknown:
             parser.error(f"{pre.config}: unknown option(s) {unknown}")
-        parser.set_defaults(**options)
+        # a key set to null (e.g. to drop a base file's value) leaves the option at the trainer's default
+        parser.set_defaults(**{k: v for k, v in options.items() if v is not None})
     args = parser.parse_args(argv)
     if not args.output_dir:
         parser.error("--output-dir is required")
