@@ -2,6 +2,9 @@
 
     ctc-recognizer predict IMAGE... [--model ID_OR_DIR] [--json] [--decoder beam --lexicon FILE]
     ctc-recognizer evaluate --data DIR_WITH_labels.tsv [--model ID_OR_DIR] [--json]
+
+Both show a progress bar on stderr when stderr is a terminal; ``--quiet`` turns it off and
+``--progress`` turns it on anyway (e.g. into a log file).
 """
 
 from __future__ import annotations
@@ -25,6 +28,17 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beam-width", type=int, default=10)
     p.add_argument("--lexicon", help="file with one allowed word per line (implies beam search)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    shown.add_argument("--progress", action="store_true",
+                       help="show the progress bar on stderr even when it is not a terminal")
+
+
+def _show_progress(args) -> bool:
+    """A progress bar on stderr: asked for, or stderr is a terminal and not --quiet."""
+    if args.quiet:
+        return False
+    return args.progress or sys.stderr.isatty()
 
 
 def _load(args):
@@ -52,22 +66,35 @@ def cmd_predict(args) -> int:
     kwargs = _decode_kwargs(args)
     if "lexicon" in kwargs:
         kwargs["lexicon"] = rec.encode_lexicon(kwargs["lexicon"])
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    from tqdm import tqdm
+
     status = 0
-    results = []
-    for path in args.images:
-        try:
-            pred = rec(path, **kwargs)
-            results.append({"image": path, **pred.to_dict()})
-        except (RecognizerError, FileNotFoundError, ValueError) as exc:
-            status = 1
-            results.append({"image": path, "error": str(exc)})
-    for r in results:
-        if args.json:
-            print(json.dumps(r, ensure_ascii=False))
-        elif "error" in r:
-            print(f"{r['image']}\tERROR: {r['error']}", file=sys.stderr)
-        else:
-            print(f"{r['image']}\t{r['text']}\t{r['confidence']:.3f}")
+    with tqdm(total=len(args.images), unit="img", desc="reading", disable=not _show_progress(args),
+              file=sys.stderr) as bar:
+        for start in range(0, len(args.images), args.batch_size):
+            chunk = args.images[start:start + args.batch_size]
+            try:
+                preds = rec(chunk, batch_size=args.batch_size, **kwargs)
+                results = [{"image": path, **pred.to_dict()} for path, pred in zip(chunk, preds)]
+            except (RecognizerError, FileNotFoundError, ValueError):
+                results = []  # one bad file: read the chunk one by one to name it
+                for path in chunk:
+                    try:
+                        results.append({"image": path, **rec(path, **kwargs).to_dict()})
+                    except (RecognizerError, FileNotFoundError, ValueError) as exc:
+                        results.append({"image": path, "error": str(exc)})
+            for r in results:
+                if "error" in r:
+                    status = 1
+                if args.json:
+                    bar.write(json.dumps(r, ensure_ascii=False), file=sys.stdout)
+                elif "error" in r:
+                    bar.write(f"{r['image']}\tERROR: {r['error']}", file=sys.stderr)
+                else:
+                    bar.write(f"{r['image']}\t{r['text']}\t{r['confidence']:.3f}", file=sys.stdout)
+            bar.update(len(chunk))
     return status
 
 
@@ -80,7 +107,7 @@ def cmd_evaluate(args) -> int:
     if "lexicon" in kwargs:
         kwargs["lexicon"] = rec.encode_lexicon(kwargs["lexicon"])
     result = evaluate(rec, [str(p) for p in paths], refs, batch_size=args.batch_size,
-                      progress=not args.json and sys.stderr.isatty(), **kwargs)
+                      progress=_show_progress(args), **kwargs)
     if args.json:
         print(json.dumps({"data": str(args.data), "model": args.model or "default", **result.to_dict()}))
     else:

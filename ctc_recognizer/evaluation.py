@@ -48,17 +48,16 @@ class EvaluationResult:
 def evaluate(recognizer, images: Sequence[Any], references: Sequence[str], batch_size: int = 64,
              progress: bool = False, **call_kwargs: Any) -> EvaluationResult:
     """Read ``images`` in batches and compare with ``references``. Time covers loading,
-    preprocessing, inference and decoding."""
+    preprocessing, inference and decoding. ``progress``: a tqdm bar on stderr."""
     from tqdm.auto import tqdm
 
     preds: list[str] = []
-    bar = tqdm(total=len(images), unit="img", disable=not progress, desc="evaluating")
     t0 = time.perf_counter()
-    for start in range(0, len(images), batch_size):
-        chunk = list(images[start:start + batch_size])
-        preds += [p.text for p in recognizer(chunk, batch_size=batch_size, **call_kwargs)]
-        bar.update(len(chunk))
+    with tqdm(total=len(images), unit="img", disable=not progress, desc="evaluating") as bar:
+        for start in range(0, len(images), batch_size):
+            chunk = list(images[start:start + batch_size])
+            preds += [p.text for p in recognizer(chunk, batch_size=batch_size, **call_kwargs)]
+            bar.update(len(chunk))
     elapsed = time.perf_counter() - t0
-    bar.close()
     return EvaluationResult(compute_metrics(preds, list(references)), len(images) / max(elapsed, 1e-9),
                             preds, list(references))

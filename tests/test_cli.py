@@ -89,3 +89,84 @@ def test_training_evaluate_on_synthetic_and_folder(trained_model_dir, crops, cap
         tmain(["--model", str(run), "--data", f"folder:{crops}"])
     err = capsys.readouterr().err
     assert "no exported model yet" in err and "with --keras" in err
+
+
+def _bar_in(text: str) -> bool:
+    return "img/s" in text or "4/4" in text
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_no_progress_bar_without_a_terminal_or_with_quiet(tiny_model_dir, crops, capsys, command):
+    args = ([str(crops / f"{i}.png") for i in range(4)] if command == "predict" else ["--data", str(crops)])
+    for extra in ([], ["--quiet"]):
+        assert main([command, *args, "--model", str(tiny_model_dir), *extra]) == 0
+        out, err = capsys.readouterr()
+        assert err == "" and not _bar_in(err)
+        assert "tree" in out or "word accuracy" in out
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_progress_flag_shows_the_bar_on_stderr_only(tiny_model_dir, crops, capsys, command):
+    args = ([str(crops / f"{i}.png") for i in range(4)] if command == "predict" else ["--data", str(crops)])
+    assert main([command, *args, "--model", str(tiny_model_dir), "--progress", "--json", "--batch-size", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert _bar_in(err) and "100%" in err
+    rows = [json.loads(line) for line in out.splitlines()]  # stdout stays machine-readable
+    assert (len(rows) == 4 and rows[1]["text"] == "coffee") if command == "predict" else rows[0]["count"] == 4
+
+
+def test_a_terminal_gets_the_bar_and_quiet_turns_it_off(tiny_model_dir, crops):
+    """stderr on a real pseudo-terminal: the bar appears by itself; --quiet removes it."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from tests.conftest import ROOT
+
+    def run(*extra):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a fresh pty has 0 columns
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "ctc_recognizer", "predict", str(crops / "0.png"),
+                                     str(crops / "1.png"), "--model", str(tiny_model_dir), *extra],
+                                    stdout=subprocess.PIPE, stderr=slave, cwd=ROOT,
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)})
+        finally:
+            os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            err += chunk
+        os.close(master)
+        out = proc.stdout.read().decode()
+        assert proc.wait(timeout=60) == 0, err.decode(errors="replace")
+        return out, err.decode(errors="replace")
+
+    out, err = run()
+    assert "2/2" in err and "reading" in err
+    assert out.split("\n")[0].split("\t")[1] == "tree"
+    out, err = run("--quiet")
+    assert "2/2" not in err and "reading" not in err and "tree" in out
+
+
+def test_predict_reads_in_batches_and_names_a_bad_batch_size(tiny_model_dir, crops, capsys, monkeypatch):
+    from ctc_recognizer import Recognizer
+
+    calls = []
+    real_call = Recognizer.__call__
+    monkeypatch.setattr(Recognizer, "__call__", lambda self, images, **kw: calls.append(len(images)) or
+                        real_call(self, images, **kw))
+    images = [str(crops / f"{i}.png") for i in range(4)]
+    assert main(["predict", *images, "--model", str(tiny_model_dir), "--batch-size", "3"]) == 0
+    assert calls == [3, 1]
+    assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()] == ["tree", "coffee", "zebra", "milk"]
+    assert main(["predict", *images, "--model", str(tiny_model_dir), "--batch-size", "0"]) == 2
+    assert "--batch-size must be >= 1, got 0" in capsys.readouterr().err
