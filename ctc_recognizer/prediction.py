@@ -27,6 +27,10 @@ class Prediction:
         rotation: degrees the image was turned counter-clockwise before it was read: 0, or 90 /
             270 for a tall crop of vertical text (see ``rotate_tall``; ``np.rot90(image,
             rotation // 90)`` gives the image the text and ``char_boxes`` refer to).
+        warning: a hint, for people, when the input is unlikely to be one word or short line
+            (several lines of text, a very large or tall image, a low confidence), e.g. "This
+            looks like several lines of text; crop a single word or line."; None otherwise.
+            The thresholds are constants in :mod:`ctc_recognizer.input_check`.
     """
 
     text: str
@@ -37,6 +41,7 @@ class Prediction:
     image_size: tuple[int, int]
     probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
     rotation: int = 0
+    warning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +49,7 @@ class Prediction:
             "confidence": self.confidence,
             "char_confidences": list(self.char_confidences),
             "char_boxes": [list(b) for b in self.char_boxes],
+            "warning": self.warning,
         }
 
 

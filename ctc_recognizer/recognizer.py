@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -31,6 +32,7 @@ from .charset import Charset
 from .config import CONFIG_NAME, RecognizerConfig, atomic_write_bytes
 from .decoding import LexiconIndex
 from .errors import ConfigError, ModelLoadError, ModelNotFoundError
+from .input_check import layout_warning, reading_warning
 from .safety import check_onnx_model
 from .postprocessing import DECODERS, CTCOutput, CTCPostProcessor, encode_lexicon
 from .prediction import Prediction, most_confident
@@ -48,6 +50,15 @@ TALL_RATIO = 1.5
 
 #: The name tests and older callers use for :func:`~ctc_recognizer.prediction.most_confident`.
 _most_confident = most_confident
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    """One input after the pre-processor: the model-ready image of each reading to try, as
+    ``(rotation, Preprocessed)`` (upright first), and the warning its layout deserves."""
+
+    readings: list[tuple[int, Preprocessed]]
+    layout_warning: str | None = None
 
 
 def _hub_error(model_id: str, exc: Exception) -> ModelNotFoundError:
@@ -284,22 +295,23 @@ class Recognizer(
             results.extend(self._read(chunk, post, batch_size, return_probs))
         return results[0] if single else results
 
-    def preprocess(self, image: ImageInput, rotate_tall: bool = True) -> list[tuple[int, Preprocessed]]:
-        """The pre-processor: one input -> ``(rotation, model-ready image)`` for each reading to
-        try: upright, and for a tall crop (``rotate_tall``) also turned 90 degrees each way."""
+    def preprocess(self, image: ImageInput, rotate_tall: bool = True) -> PreparedInput:
+        """The pre-processor: one input -> :class:`PreparedInput`, the model-ready image of each
+        reading to try (upright, and for a tall crop with ``rotate_tall`` also turned 90 degrees
+        each way) and the input's layout warning (several lines, a very large image)."""
         array = load_array(image)
         readings = [(0, prepare_array(array, self.config))]
         if rotate_tall and array.shape[0] >= TALL_RATIO * array.shape[1]:
             for rotation in (90, 270):
                 turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
                 readings.append((rotation, prepare_array(turned, self.config, array.shape[:2])))
-        return readings
+        return PreparedInput(readings, layout_warning(array))
 
-    def _read(self, chunk: list[list[tuple[int, Preprocessed]]], post: CTCPostProcessor,
+    def _read(self, chunk: list[PreparedInput], post: CTCPostProcessor,
               batch_size: int, return_probs: bool) -> list[Prediction]:
         """Model and post-processor on pre-processed inputs: one :class:`Prediction` each."""
-        candidates = [(k, rotation, prepped) for k, readings in enumerate(chunk)
-                      for rotation, prepped in readings]
+        candidates = [(k, rotation, prepped) for k, prepared in enumerate(chunk)
+                      for rotation, prepped in prepared.readings]
         readings: list[list[Prediction]] = [[] for _ in chunk]
         # one ONNX Runtime call per input width (long crops may be read wider)
         parts = [[candidates[i] for i in idx[j:j + batch_size]]
@@ -309,8 +321,15 @@ class Recognizer(
             probs = self.predict_probs([c[2].image for c in part])
             for (k, rotation, prepped), out, p in zip(part, post(probs), probs):
                 readings[k].append(self._prediction(out, prepped, p, return_probs, rotation))
-        # upright first, as most_confident expects (the width groups may reorder them)
-        return [most_confident(sorted(r, key=lambda p: p.rotation)) for r in readings]
+        results = []
+        for prepared, options in zip(chunk, readings):
+            # upright first, as most_confident expects (the width groups may reorder them)
+            best = most_confident(sorted(options, key=lambda p: p.rotation))
+            # the layout of a crop read turned is vertical text, not several lines
+            layout = prepared.layout_warning if best.rotation == 0 else None
+            warning = reading_warning(layout, best.confidence)
+            results.append(dataclasses.replace(best, warning=warning) if warning else best)
+        return results
 
     def _prediction(self, out: CTCOutput, prepped: Preprocessed, probs: np.ndarray,
                     return_probs: bool, rotation: int = 0) -> Prediction:
