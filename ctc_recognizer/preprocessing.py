@@ -31,6 +31,14 @@ from .errors import ImageError
 MAX_IMAGE_PIXELS = 50_000_000
 #: Smallest accepted side, in pixels.
 MIN_IMAGE_SIDE = 2
+#: A long crop (a line: see ``RecognizerConfig.long_crop_threshold``) is read at this share of
+#: its width at the model height, about as much as words are squeezed into the model width in
+#: training (a line squeezed into ``long_crop_width`` whatever its length misreads letters)...
+LINE_SQUEEZE = 0.6
+#: ... rounded to a multiple of this many pixels (few distinct widths: lines batch together)...
+LINE_WIDTH_STEP = 32
+#: ... at least ``long_crop_width`` and at most this wide (longer lines are squeezed more).
+MAX_LINE_WIDTH = 1024
 
 ImageInput = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray, Any]
 
@@ -349,13 +357,27 @@ def load_array(image: ImageInput) -> np.ndarray:
     return validate_array(read_image(image))
 
 
+def input_width(config: RecognizerConfig, height: int, width: int) -> int:
+    """The model input width an image of ``height`` x ``width`` pixels is read at: the config's
+    (:meth:`RecognizerConfig.input_width`: ``width``, or ``long_crop_width`` for a long crop),
+    and for a long crop, a width that follows its length (:data:`LINE_SQUEEZE`) between
+    ``long_crop_width`` and :data:`MAX_LINE_WIDTH`. Crops up to the long-crop threshold are
+    read as before."""
+    base = config.input_width(height, width)
+    if not config.long_crop_width or base != config.long_crop_width:
+        return base
+    natural = width * config.height / height
+    line = LINE_WIDTH_STEP * round(natural * LINE_SQUEEZE / LINE_WIDTH_STEP)
+    return int(max(config.long_crop_width, min(MAX_LINE_WIDTH, line)))
+
+
 def prepare_array(array: np.ndarray, config: RecognizerConfig,
                   original_size: tuple[int, int] | None = None) -> Preprocessed:
     """A validated array -> :class:`Preprocessed`, at the input width the config gives its
-    size (:meth:`RecognizerConfig.input_width`: long crops may be read wider).
+    size (:func:`input_width`: long crops are read wider).
     ``original_size`` (height, width) is the size reported back (default: the array's; a
     turned crop reports its untouched size)."""
-    model_image, content_width = fit_to_model(array, config, config.input_width(*array.shape[:2]))
+    model_image, content_width = fit_to_model(array, config, input_width(config, *array.shape[:2]))
     size = original_size or array.shape[:2]
     scale_source = array.shape[:2]
     return Preprocessed(model_image, (int(size[0]), int(size[1])), content_width,
@@ -364,7 +386,7 @@ def prepare_array(array: np.ndarray, config: RecognizerConfig,
 
 def preprocess(image: ImageInput, config: RecognizerConfig) -> Preprocessed:
     """Any supported image -> :class:`Preprocessed` at the model's input size (the config's
-    ``width``, or ``long_crop_width`` for a long crop)."""
+    ``width``; a long crop wider, see :func:`input_width`)."""
     return prepare_array(load_array(image), config)
 
 

@@ -229,3 +229,22 @@ def test_long_crops_are_fitted_to_the_long_width():
     p = preprocess(long, cfg)
     assert p.image.shape == (32, 192, 3) and p.content_width == 192
     assert preprocess(long, CFG).image.shape == (32, 128, 3)  # unset: squeezed into the width
+
+
+def test_long_lines_are_read_at_a_width_that_follows_their_length():
+    import dataclasses
+
+    from ctc_recognizer.preprocessing import LINE_SQUEEZE, LINE_WIDTH_STEP, MAX_LINE_WIDTH, input_width
+
+    cfg = dataclasses.replace(CFG, long_crop_width=192, long_crop_threshold=200)
+    # up to the threshold: the model width; a little over it: long_crop_width, as before
+    assert input_width(cfg, 32, 200) == 128
+    assert input_width(cfg, 64, 400) == 128
+    assert input_width(cfg, 32, 201) == 192 == input_width(cfg, 32, 320)
+    # a longer line: LINE_SQUEEZE of its width at the model height, in LINE_WIDTH_STEP steps
+    assert input_width(cfg, 64, 1600) == LINE_WIDTH_STEP * round(800 * LINE_SQUEEZE / LINE_WIDTH_STEP) == 480
+    assert input_width(cfg, 32, 100_000) == MAX_LINE_WIDTH
+    assert input_width(CFG, 32, 1000) == 128  # no long-crop setting: squeezed into the width
+    line = np.full((40, 1000, 3), 255, np.uint8)
+    p = preprocess(line, cfg)
+    assert p.image.shape == (32, 480, 3) and p.content_width == 480

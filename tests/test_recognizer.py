@@ -319,3 +319,14 @@ def test_long_crop_setting_needs_a_dynamic_width_graph(tiny_model_dir, tmp_path)
     (d / "config.json").write_text(json.dumps(cfg))
     rec = Recognizer.from_pretrained(d)  # without the setting every crop is read at 128
     assert rec(_long_crop("coffee"), return_probs=True).probabilities.shape[0] == 32
+
+
+def test_a_long_line_gets_time_steps_in_proportion_to_its_length(recognizer):
+    from ctc_recognizer.preprocessing import input_width
+
+    line = render_word("cat dog tree house river green stone light")
+    width = input_width(recognizer.config, *line.shape[:2])
+    assert width > recognizer.config.long_crop_width
+    pred = recognizer(line, return_probs=True)
+    assert pred.probabilities.shape[0] == width // 4  # one time step per 4 input columns
+    assert all(0 <= a < b <= line.shape[1] for a, b in pred.char_boxes)
