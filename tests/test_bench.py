@@ -9,16 +9,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_speed_script_times_models_in_turns(tiny_model_dir):
-    out = subprocess.run([sys.executable, "bench/speed.py", "--archs", "--model", f"tiny={tiny_model_dir}",
-                          f"again={tiny_model_dir}", "--rounds", "2", "--seconds", "0.05"],
+def test_speed_script_times_models_in_turns(tiny_model_dir, tmp_path):
+    js = tmp_path / "speed.json"
+    out = subprocess.run([sys.executable, "bench/speed.py", "--archs", "--peers", "--model", f"tiny={tiny_model_dir}",
+                          f"again={tiny_model_dir}", "--rounds", "2", "--seconds", "0.05", "--json-out", str(js)],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    lines = [ln.split() for ln in out.stdout.splitlines() if ln.startswith(("tiny", "again"))]
+    rows = json.loads(js.read_text())["rows"]
     # each model, then the same graph at its long-crop width
-    assert [" ".join(ln[:-3]) for ln in lines] == ["tiny", "tiny (long crops, 192 px)",
-                                                  "again", "again (long crops, 192 px)"]
-    assert all(float(ln[-3]) > 0 and float(ln[-2]) > 0 for ln in lines)
+    assert [r["model"] for r in rows] == ["tiny", "tiny (long crops, 192 px)", "again", "again (long crops, 192 px)"]
+    assert all(r["words_per_s_batch64"] > 0 and r["ms_batch1"] > 0 for r in rows)
+    printed = [ln for ln in out.stdout.splitlines() if ln.startswith(("tiny", "again"))]
+    assert len(printed) == 4
 
 
 def test_compare_script_scores_engines_on_the_same_words(tiny_model_dir, tmp_path):
