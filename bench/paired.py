@@ -6,8 +6,9 @@ lopsided (McNemar's test; the two-sided p-value is printed).
     python bench/paired.py --models ctc_recognizer/models/default runs/soup/model \\
         --data per-font:val synthetic:val synthetic-words:val --num 10000
 
-``--data``: any ``training.evaluate`` spec (``synthetic[-clean|-words]:val|test``,
-``real-holdout``, ``folder:PATH``...; ``--num`` words, ``--seed``), or ``per-font:SPLIT``:
+``--data``: any data source of ``training.sources`` (``synthetic[-clean|-words]:val|test`` (test:
+the frozen sets of bench/sets), ``real-holdout``, ``folder:PATH``, ``frozen:NAME``...; ``--num``
+words, ``--seed`` for rendered validation sets), or ``per-font:SPLIT``:
 ``--per-font`` clean dictionary words in every font file of the split, as
 ``python -m training.mine_fonts`` renders them (each file weighs the same, where the
 synthetic sets draw a family first).
@@ -34,21 +35,14 @@ def mcnemar_p(b: int, c: int) -> float:
 
 
 def load_set(spec: str, num: int, seed: int, per_font: int, vocab: str):
-    if spec.startswith("per-font:"):
-        from training.mine_fonts import render_font_words
-        from training.synth import SPLITS, discover_fonts
-
-        split = spec.split(":", 1)[1]
-        if split not in SPLITS:
-            raise SystemExit(f"--data {spec}: the split must be one of {', '.join(SPLITS)}")
-        images, texts = [], []
-        for _, ims, ts in render_font_words([f.path for f in discover_fonts()[split]], split, per_font, seed, vocab):
-            images += ims
-            texts += ts
-        return images, texts
+    """Images and labels of any data source (training.sources); the test split of a synthetic
+    source is its frozen set (bench/sets)."""
     from training.evaluate import load_eval_data
 
-    images, texts, _ = load_eval_data(spec, num, seed=seed, vocab=vocab)
+    try:
+        images, texts, _ = load_eval_data(spec, num, seed=seed, vocab=vocab, per_font=per_font)
+    except ValueError as exc:
+        raise SystemExit(f"--data {spec}: {exc}") from None
     return list(images), list(texts)
 
 
@@ -63,7 +57,7 @@ def main(argv=None) -> int:
     if len(args.models) < 2:
         ap.error("--models needs at least two models")
     from ctc_recognizer import Recognizer
-    from training.mine_fonts import read_texts
+    from training.evaluate import read_texts
 
     recs = [Recognizer.from_pretrained(m) for m in args.models]
     vocabs = {r.config.vocab for r in recs}

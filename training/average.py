@@ -39,11 +39,11 @@ class AverageError(ValueError):
 
 def _model_paths(path: str | os.PathLike) -> tuple[Path, Path]:
     """(model.keras, config.json) of a model folder, a training run holding ``model/`` or a
-    ``.keras`` file (:func:`training.train.resolve_model_path`), or an AverageError."""
-    from .train import resolve_model_path
+    ``.keras`` file, or ``default`` (:func:`training.locate.keras_model`), or an AverageError."""
+    from .locate import keras_model
 
     try:
-        keras_path, cfg_path = resolve_model_path(path)
+        keras_path, cfg_path = keras_model(path)
     except FileNotFoundError as e:
         raise AverageError(f"{e} (give a training run, its model/ folder or a .keras file)") from None
     if cfg_path is None:

@@ -40,8 +40,8 @@ def main(argv=None) -> None:
     from . import data as D
     from .losses import CTCLoss
     from .model import build_model
-    from .synth import RenderSpec
-    from .train import resolve_vocab
+    from .sources import render_spec
+    from .options import resolve_vocab
 
     vocab = resolve_vocab(args.vocab)
     charset = Charset(vocab)
@@ -51,9 +51,9 @@ def main(argv=None) -> None:
     sources = []
     for spec, w in zip(args.data, args.data_weights or [1.0] * len(args.data)):
         src = D.parse_data_spec(spec)
-        if src == "synthetic":
-            spec = RenderSpec(split="train", vocab=config.vocab)
-            sources.append(D.WeightedSource(D.synthetic_set(spec, args.synth_train_size, config,
+        if isinstance(src, str):  # a rendered source
+            render = render_spec(spec, "train", 0, config.vocab)
+            sources.append(D.WeightedSource(D.synthetic_set(render, args.synth_train_size, config,
                                                             cache_dir=args.cache_dir), w))
         else:
             sources.append(D.WeightedSource(D.filter_labels(src, charset, args.unknown_chars, steps_t), w, augment=True))

@@ -19,7 +19,6 @@ inference uses.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -173,25 +172,17 @@ def read_hf(spec: str, image_column: str = "image", text_column: str = "text") -
     return HFSampleSet(ds, image_column, text_column, name=f"hf-{path.name or name}")
 
 
-SYNTHETIC_SPECS = ("synthetic", "synthetic-clean")
-
-
 def parse_data_spec(spec: str, image_column: str = "image", text_column: str = "text",
                     split: str = "train") -> SampleSet | str:
-    """Turn a ``--data`` value into a sample set (``"synthetic"`` and ``"synthetic-clean"`` are
-    returned as they are)."""
-    if spec in SYNTHETIC_SPECS:
+    """Turn a ``--data`` value into a sample set through the source registry
+    (:mod:`training.sources`); a rendered source (``synthetic``...) is returned as its spec
+    string, for the trainer to render at model size into its cache."""
+    from . import sources
+
+    source, _ = sources.parse(spec)
+    if source.rendered:
         return spec
-    kind, sep, arg = spec.partition(":")
-    if not sep or not arg:
-        raise ValueError(f"bad data spec {spec!r}; use synthetic, synthetic-clean, mjsynth:PATH, hf:NAME[:split] or folder:PATH")
-    if kind == "folder":
-        return read_labels_tsv(arg)
-    if kind == "mjsynth":
-        return read_mjsynth(arg, split)
-    if kind == "hf":
-        return read_hf(arg, image_column, text_column)
-    raise ValueError(f"unknown data source {kind!r} in {spec!r}; use synthetic, synthetic-clean, mjsynth, hf or folder")
+    return sources.load(spec, sources.LoadOptions(split=split, image_column=image_column, text_column=text_column))
 
 
 # ---------------------------------------------------------------------------- labels

@@ -6,13 +6,16 @@ protocol), CER (exact and standard protocol), WER and images/s.
     python -m training.evaluate --model runs/exp1 --keras --data mjsynth:/data/90kDICT32px
 
 ``--model``: a run folder, an exported model folder, a Hub id, or omitted for the bundled
-default. ``--data``: ``folder:PATH``, ``mjsynth:PATH`` (its ``annotation_test.txt``, else
-``annotation_val.txt``), ``hf:NAME[:split]``, or ``synthetic[:val|test]`` /
-``synthetic-clean[:val|test]`` (words, numbers, codes, punctuation and two-word lines rendered in
-held-out fonts at their natural size, with the training degradations or clean),
-``synthetic-words[:val|test]`` (dictionary words only, clean, held-out fonts), or ``real-holdout[:ROOT]`` (the project's real test crops named
-in ``training/splits/real_holdout.txt``, read from ../shared/data or ROOT). ``--keras`` runs the
-Keras model instead of ONNX.
+default. ``--data``: any source of :mod:`training.sources` (``folder:PATH``, ``mjsynth:PATH``
+(its ``annotation_test.txt``, else ``annotation_val.txt``), ``hf:NAME[:split]``,
+``real-holdout[:ROOT]`` (the project's real test crops named in ``training/splits/real_holdout.txt``,
+read from ../shared/data or ROOT), ``synthetic[:val|test]`` / ``synthetic-clean[:val|test]``
+(words, numbers, codes, punctuation and two-word lines in held-out fonts at their natural size,
+with the training degradations or clean), ``synthetic-words[:val|test]`` (dictionary words only,
+clean), ``frozen:NAME``, ``per-font:SPLIT``). The ``test`` split of a synthetic source (the
+default) is its frozen benchmark set in ``bench/sets`` (:mod:`training.frozen`), the same files
+whatever the generator does today; ``val`` is rendered now. ``--keras`` runs the Keras model
+instead of ONNX.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 
 from ctc_recognizer import Recognizer
 from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.evaluation import evaluate
 from ctc_recognizer.preprocessing import group_by_width, preprocess, to_model_input
+
+from .locate import keras_model, recognizer_ref, resolve_model
 
 
 class KerasRecognizer:
@@ -66,55 +70,31 @@ class KerasRecognizer:
         return self._wide
 
 
-def resolve_model_dir(model: str | None) -> str | None:
-    if model is None:
-        return None
-    p = Path(model)
-    if (p / "model" / "config.json").is_file():
-        return str(p / "model")
-    return model
+def read_texts(recognizer, images, batch_size: int = 64) -> list[str]:
+    """The texts ``recognizer`` reads in ``images`` (natural-size arrays), in batches."""
+    out: list[str] = []
+    for i in range(0, len(images), batch_size):
+        out += [p.text for p in recognizer(list(images[i:i + batch_size]))]
+    return out
+
 
 
 def load_eval_data(spec: str, num: int | None = None, seed: int = 1234, vocab: str | None = None,
-                   image_column: str = "image", text_column: str = "text") -> tuple[list, list[str], str]:
-    """Images (paths or arrays at natural size) and references for an evaluation spec."""
-    from . import data as D
+                   image_column: str = "image", text_column: str = "text", per_font: int = 40,
+                   frozen: bool = True) -> tuple[list, list[str], str]:
+    """Images (paths or arrays at natural size) and references for a data spec
+    (:mod:`training.sources`); a spec without a split reads the test split, and the test split
+    of a rendered source is its frozen benchmark set (``frozen=False``: rendered now)."""
+    from . import sources
 
-    if spec.startswith("synthetic"):
-        from .synth import RenderSpec, WordRenderer
-
-        kind, _, split = spec.partition(":")
-        split = split or "test"
-        if kind not in ("synthetic", "synthetic-clean", "synthetic-words"):
-            raise ValueError(f"unknown synthetic set {kind!r}: use synthetic, synthetic-clean or synthetic-words")
-        renderer = WordRenderer(RenderSpec(split, seed=seed, augment=kind == "synthetic",
-                                           text="words" if kind == "synthetic-words" else "mixed",
-                                           **({"vocab": vocab} if vocab else {})))
-        n = num or 1000
-        samples = [renderer.render(i) for i in range(n)]
-        return [s[0] for s in samples], [s[1] for s in samples], f"{kind}-{split}"
-    if spec == "real-holdout" or spec.startswith("real-holdout:"):
-        # the project's real test crops (training/splits/real_holdout.txt), all sources together
-        try:
-            sets = D.real_holdout_sets(spec.partition(":")[2] or D.SHARED_DATA)
-        except FileNotFoundError as exc:
-            raise SystemExit(str(exc)) from None
-        images = [D.sample_key(s, i) for s in sets.values() for i in range(len(s))]
-        texts = [t for s in sets.values() for t in s.texts]
-        images, texts = (images[:num], texts[:num]) if num else (images, texts)
-        return images, texts, "real-holdout"
-    if spec.startswith("mjsynth:"):
-        root = spec.split(":", 1)[1]
-        split = "test" if (Path(root) / "annotation_test.txt").is_file() else "val"
-        samples = D.read_mjsynth(root, split)
-    else:
-        samples = D.parse_data_spec(spec, image_column, text_column)
-    n = min(len(samples), num) if num else len(samples)
-    if isinstance(samples, D.FileSampleSet):
-        images = [str(p) for p in samples.paths[:n]]
-    else:
-        images = [samples.load(i) for i in range(n)]
-    return images, samples.texts[:n], samples.name
+    opts = sources.LoadOptions(split="test", num=num, seed=seed, vocab=vocab, image_column=image_column,
+                               text_column=text_column, per_font=per_font, frozen=frozen)
+    try:
+        samples = sources.load(spec, opts)
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    images, texts = sources.eval_inputs(samples, num)
+    return images, texts, samples.name
 
 
 def main(argv=None) -> None:
@@ -133,25 +113,36 @@ def main(argv=None) -> None:
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
 
-    model_dir = resolve_model_dir(args.model)
-    run = Path(args.model) if args.model else None
-    in_progress = (run is not None and (run / "best.keras").is_file() and (run / "config.json").is_file()
-                   and not (run / "model" / "config.json").is_file())  # a run still training: no export yet
+    files = None
+    if args.model is not None:
+        try:
+            files = resolve_model(args.model)
+        except FileNotFoundError:
+            files = None  # a Hub id (or a path Recognizer.from_pretrained names in its error)
     kwargs = {"decoder": args.decoder}
-    if in_progress and args.keras:
-        rec = KerasRecognizer(run / "best.keras", RecognizerConfig.load(run / "config.json"))
+    if files is not None and files.in_progress:  # a run still training: no export yet
+        run = Path(args.model)
+        if not args.keras or files.config is None:
+            p.error(f"{run} has no exported model yet (is it still training?): evaluate its best checkpoint "
+                    f"with --keras, or export it with `python -m training.export {run / 'best.keras'} "
+                    f"--config {run / 'config.json'} --output DIR`")
+        rec = KerasRecognizer(files.keras, RecognizerConfig.load(files.config))
         kwargs = {}
-    elif in_progress:
-        p.error(f"{run} has no exported model yet (is it still training?): evaluate its best checkpoint "
-                f"with --keras, or export it with `python -m training.export {run / 'best.keras'} "
-                f"--config {run / 'config.json'} --output DIR`")
     else:
-        rec = Recognizer.from_pretrained(model_dir, model_file=args.model_file)
+        rec = Recognizer.from_pretrained(recognizer_ref(args.model), model_file=args.model_file)
         if args.keras:
-            rec = KerasRecognizer(Path(rec.model_dir) / "model.keras", rec.config)
+            try:  # a local model (the bundled one's Keras weights are in training/pretrained), or a Hub download
+                keras_path = (keras_model(args.model or "default")[0] if files is not None or args.model is None
+                              else Path(rec.model_dir) / "model.keras")
+            except FileNotFoundError as exc:
+                p.error(str(exc))
+            rec = KerasRecognizer(keras_path, rec.config)
             kwargs = {}
-    images, refs, name = load_eval_data(args.data, args.num, vocab=rec.config.vocab,
-                                        image_column=args.image_column, text_column=args.text_column)
+    try:
+        images, refs, name = load_eval_data(args.data, args.num, vocab=rec.config.vocab,
+                                            image_column=args.image_column, text_column=args.text_column)
+    except ValueError as exc:
+        p.error(f"--data {args.data}: {exc}")
     result = evaluate(rec, images, refs, batch_size=args.batch_size, progress=not args.json, **kwargs)
     out = {"model": args.model or "default", "data": name, **result.to_dict()}
     if args.json:

@@ -1,4 +1,10 @@
-"""Model cards and Hugging Face Hub upload.
+"""Model cards and Hugging Face Hub upload: the one place for both.
+
+    python -m training.hub runs/exp1 org/name [--private]      (or: python -m training.push_to_hub ...)
+
+Uploads ``model.onnx``, ``model.keras``, ``config.json``, the training config and a model
+card (``README.md`` with ``library_name``, ``pipeline_tag: image-to-text`` and ``model-index``
+metrics) of a run or model folder. Token: ``--token``, ``HF_TOKEN`` or ``hf auth login``.
 
 Upload goes through ``huggingface_hub.HfApi`` (token from ``HF_TOKEN`` or ``hf auth login``):
 ``create_repo`` then one ``upload_folder`` commit with the model files, the model card
@@ -7,6 +13,7 @@ Upload goes through ``huggingface_hub.HfApi`` (token from ``HF_TOKEN`` or ``hf a
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -126,3 +133,24 @@ def push(model_dir: str | os.PathLike, repo_id: str, private: bool = False, toke
         info = api.upload_folder(repo_id=repo_id, folder_path=str(staging), repo_type="model",
                                  commit_message=commit_message)
     return str(getattr(info, "commit_url", info))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m training.hub", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_or_model_dir", help="a training run folder or an exported model folder")
+    parser.add_argument("repo_id", help="Hub repo id, e.g. org/name")
+    parser.add_argument("--private", action="store_true")
+    parser.add_argument("--token", default=None)
+    args = parser.parse_args(argv)
+    from .locate import export_dir
+
+    try:
+        folder = export_dir(args.run_or_model_dir)
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    print(push(folder, args.repo_id, private=args.private, token=args.token))
+
+
+if __name__ == "__main__":
+    main()

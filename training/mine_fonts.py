@@ -21,61 +21,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import logging
-import multiprocessing as mp
-import os
 import sys
-import zlib
-from pathlib import Path
-
-import numpy as np
 
 from ctc_recognizer.config import atomic_write_text
 
+from .evaluate import read_texts
+from .synth import MAX_ERROR_SHARE, load_hard_fonts, render_font_words  # noqa: F401 (the table's reader and cap)
+
 logger = logging.getLogger(__name__)
-
-
-def _render_fonts(job) -> list[tuple[str, list[np.ndarray], list[str]]]:
-    paths, split, per_font, seed, vocab, text = job
-    from .synth import RenderSpec, WordRenderer, font_key
-
-    out = []
-    for path in paths:
-        renderer = WordRenderer(RenderSpec(split, seed=seed + zlib.crc32(font_key(path).encode()) % 1_000_000,
-                                           vocab=vocab, augment=False, fonts=(path,), text=text))
-        images, texts = [], []
-        for i in range(per_font):
-            img, t = renderer.render(i)
-            images.append(img)
-            texts.append(t)
-        out.append((path, images, texts))
-    return out
-
-
-def render_font_words(paths, split: str, per_font: int, seed: int, vocab: str, text: str = "words",
-                      workers: int | None = None):
-    """Yields ``(font path, images, texts)``: ``per_font`` clean renders in each font file, in
-    worker processes, part by part (memory stays at a few parts, not the whole split)."""
-    paths = list(paths)
-    workers = max(1, workers or min(os.cpu_count() or 1, 8))
-    chunk = max(1, -(-len(paths) // (workers * 8)))
-    jobs = [(paths[i:i + chunk], split, per_font, seed, vocab, text) for i in range(0, len(paths), chunk)]
-    if workers > 1 and len(jobs) > 1:
-        with mp.get_context("spawn").Pool(workers) as pool:
-            for part in pool.imap(_render_fonts, jobs):
-                yield from part
-    else:
-        for job in jobs:
-            yield from _render_fonts(job)
-
-
-def read_texts(recognizer, images, batch_size: int = 64) -> list[str]:
-    """The texts ``recognizer`` reads in ``images`` (natural-size arrays), in batches."""
-    out: list[str] = []
-    for i in range(0, len(images), batch_size):
-        out += [p.text for p in recognizer(list(images[i:i + batch_size]))]
-    return out
 
 
 def mine(recognizer, split: str = "train", per_font: int = 40, seed: int = 0, text: str = "words",
@@ -102,34 +56,6 @@ def mine(recognizer, split: str = "train", per_font: int = 40, seed: int = 0, te
         wrong += len(misses)
     return {"split": split, "per_font": per_font, "text": text, "seed": seed, "key": "font_key",
             "words": total, "errors": wrong, "fonts": dict(sorted(table.items()))}
-
-
-#: A font misread in more than this share of its mined words weighs as if misread in exactly
-#: this share: such fonts are mostly illegible at 32 px (pixel fonts) or draw lower case as
-#: capitals (unicase, decorative caps), and uncapped they would take over the hard share.
-MAX_ERROR_SHARE = 0.25
-
-
-def load_hard_fonts(path: str | os.PathLike) -> dict[str, float]:
-    """``{font file name: weight}`` from a mining table: the words misread, capped at
-    :data:`MAX_ERROR_SHARE` of the words mined; clear errors for a bad file."""
-    p = Path(path)
-    if not p.is_file():
-        raise SystemExit(f"--synth-hard-fonts: no such file: {p} (make one with `python -m training.mine_fonts`)")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-        fonts = data["fonts"]
-        table = {str(name): min(float(entry["errors"]), MAX_ERROR_SHARE * float(entry["words"]))
-                 for name, entry in fonts.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise SystemExit(f"--synth-hard-fonts: {p} is not a mining table from training.mine_fonts "
-                         f"(needs {{'fonts': {{name: {{'errors': n, 'words': n}}}}}}): {e}") from None
-    if data.get("split", "train") != "train":
-        raise SystemExit(f"--synth-hard-fonts: {p} was mined on the {data['split']!r} fonts; only a table of the "
-                         "training fonts may steer training (held-out fonts would leak)")
-    if not table or any(not math.isfinite(v) or v < 0 for v in table.values()):
-        raise SystemExit(f"--synth-hard-fonts: {p} has no fonts, or error counts that are negative or not numbers")
-    return table
 
 
 def main(argv=None) -> int:

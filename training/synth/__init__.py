@@ -16,12 +16,13 @@ strings, numbers and punctuation.
 """
 
 from .effects import EFFECTS, Effect, effect_names, register
-from .fonts import (EXCLUDED_FAMILIES, FONT_DIRS, FONT_DIRS_ENV, SPLITS, FontInfo, caps_form_lowercase,
-                    discover_fonts, font_dirs, font_family, font_key, hard_font_weight, split_of)
-from .render import RenderSpec, WordRenderer, generator_source_hash, render_cache_key
+from .fonts import (EXCLUDED_FAMILIES, FONT_DIRS, FONT_DIRS_ENV, MAX_ERROR_SHARE, SPLITS, FontInfo,
+                    caps_form_lowercase, discover_fonts, font_dirs, font_family, font_key, hard_font_weight,
+                    load_hard_fonts, split_of)
+from .render import RenderSpec, WordRenderer, generator_source_hash, render_cache_key, render_font_words
 from .text import WORDLISTS, TextSampler, load_words
 
-__all__ = ["EFFECTS", "EXCLUDED_FAMILIES", "FONT_DIRS", "FONT_DIRS_ENV", "SPLITS", "WORDLISTS", "Effect", "FontInfo",
+__all__ = ["EFFECTS", "EXCLUDED_FAMILIES", "FONT_DIRS", "FONT_DIRS_ENV", "MAX_ERROR_SHARE", "SPLITS", "WORDLISTS", "Effect", "FontInfo",
            "RenderSpec", "TextSampler", "WordRenderer", "caps_form_lowercase", "discover_fonts", "effect_names",
-           "font_dirs", "font_family", "font_key", "generator_source_hash", "hard_font_weight", "load_words",
-           "register", "render_cache_key", "split_of"]
+           "font_dirs", "font_family", "font_key", "generator_source_hash", "hard_font_weight", "load_hard_fonts", "load_words",
+           "register", "render_cache_key", "render_font_words", "split_of"]

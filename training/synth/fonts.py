@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import glob
 import hashlib
+import json
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -164,3 +166,32 @@ def _discover_fonts(dirs: tuple[str, ...]) -> dict[str, tuple[FontInfo, ...]]:
             fonts[split] = [fonts[donor][-1]] if len(fonts[donor]) < 2 else [fonts[donor].pop()]
             logger.warning("font split %r was empty; borrowed %s", split, fonts[split][0].family)
     return {s: tuple(v) for s, v in fonts.items()}
+
+
+# ---------------------------------------------------------------------------- mining tables
+#: A font misread in more than this share of its mined words weighs as if misread in exactly
+#: this share: such fonts are mostly illegible at 32 px (pixel fonts) or draw lower case as
+#: capitals (unicase, decorative caps), and uncapped they would take over the hard share.
+MAX_ERROR_SHARE = 0.25
+
+
+def load_hard_fonts(path: str | os.PathLike) -> dict[str, float]:
+    """``{font file name: weight}`` from a mining table: the words misread, capped at
+    :data:`MAX_ERROR_SHARE` of the words mined; clear errors for a bad file."""
+    p = Path(path)
+    if not p.is_file():
+        raise SystemExit(f"--synth-hard-fonts: no such file: {p} (make one with `python -m training.mine_fonts`)")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+        fonts = data["fonts"]
+        table = {str(name): min(float(entry["errors"]), MAX_ERROR_SHARE * float(entry["words"]))
+                 for name, entry in fonts.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise SystemExit(f"--synth-hard-fonts: {p} is not a mining table from training.mine_fonts "
+                         f"(needs {{'fonts': {{name: {{'errors': n, 'words': n}}}}}}): {e}") from None
+    if data.get("split", "train") != "train":
+        raise SystemExit(f"--synth-hard-fonts: {p} was mined on the {data['split']!r} fonts; only a table of the "
+                         "training fonts may steer training (held-out fonts would leak)")
+    if not table or any(not math.isfinite(v) or v < 0 for v in table.values()):
+        raise SystemExit(f"--synth-hard-fonts: {p} has no fonts, or error counts that are negative or not numbers")
+    return table

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 import os
+import zlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import cv2
 import numpy as np
@@ -17,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ctc_recognizer.charset import DEFAULT_VOCAB
 
 from . import effects
-from .fonts import SPLITS, FontInfo, discover_fonts, hard_font_weight
+from .fonts import SPLITS, FontInfo, discover_fonts, font_key, hard_font_weight
 from .text import TEXT_KINDS, TextSampler
 
 FONT_SAMPLINGS = ("family", "file")
@@ -319,3 +321,36 @@ class WordRenderer:
         if abs(fg.mean() - bg.mean()) < 70:
             fg = np.where(bg.mean() > 127, rng.uniform(0, 60, 3), rng.uniform(195, 255, 3)).astype(np.float32)
         return fg
+
+
+# ---------------------------------------------------------------------------- clean words per font file
+def _render_font_words(job) -> list[tuple[str, list[np.ndarray], list[str]]]:
+    paths, split, per_font, seed, vocab, text = job
+    out = []
+    for path in paths:
+        renderer = WordRenderer(RenderSpec(split, seed=seed + zlib.crc32(font_key(path).encode()) % 1_000_000,
+                                           vocab=vocab, augment=False, fonts=(path,), text=text))
+        images, texts = [], []
+        for i in range(per_font):
+            img, t = renderer.render(i)
+            images.append(img)
+            texts.append(t)
+        out.append((path, images, texts))
+    return out
+
+
+def render_font_words(paths, split: str, per_font: int, seed: int, vocab: str, text: str = "words",
+                      workers: int | None = None):
+    """Yields ``(font path, images, texts)``: ``per_font`` clean renders in each font file, in
+    worker processes, part by part (memory stays at a few parts, not the whole split)."""
+    paths = list(paths)
+    workers = max(1, workers or min(os.cpu_count() or 1, 8))
+    chunk = max(1, -(-len(paths) // (workers * 8)))
+    jobs = [(paths[i:i + chunk], split, per_font, seed, vocab, text) for i in range(0, len(paths), chunk)]
+    if workers > 1 and len(jobs) > 1:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for part in pool.imap(_render_font_words, jobs):
+                yield from part
+    else:
+        for job in jobs:
+            yield from _render_font_words(job)

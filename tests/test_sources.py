@@ -1,0 +1,153 @@
+"""One data-source registry (train, evaluate, bench), one model resolver, frozen benchmark sets."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, TINY_WORDS, render_word
+from training import sources
+from training.data import ArraySampleSet, FileSampleSet, parse_data_spec
+from training.evaluate import load_eval_data
+from training.frozen import FROZEN_ROOT, FROZEN_SETS, FrozenSetError, read_frozen_set, verify
+from training.locate import export_dir, keras_model, recognizer_ref, resolve_model
+
+
+def make_labels_folder(root: Path, words) -> Path:
+    from PIL import Image
+
+    root.mkdir(parents=True)
+    for i, w in enumerate(words):
+        Image.fromarray(render_word(w)).save(root / f"w{i}.png")
+    (root / "labels.tsv").write_text("".join(f"w{i}.png\t{w}\n" for i, w in enumerate(words)), encoding="utf-8")
+    return root
+
+
+# ---------------------------------------------------------------- the registry
+def test_every_grammar_reads_the_same_registry(tmp_path):
+    crops = make_labels_folder(tmp_path / "crops", TINY_WORDS[:6])
+    s = parse_data_spec(f"folder:{crops}")  # training --data
+    assert isinstance(s, FileSampleSet) and s.texts == TINY_WORDS[:6]
+    images, texts, name = load_eval_data(f"folder:{crops}", num=4)  # evaluate / bench
+    assert texts == TINY_WORDS[:4] and all(isinstance(p, str) for p in images) and name == "crops"
+    assert parse_data_spec("synthetic") == "synthetic" and parse_data_spec("synthetic-words") == "synthetic-words"
+    with pytest.raises(ValueError, match="unknown data source 'nope'.*folder:PATH.*real-holdout"):
+        parse_data_spec("nope:x")
+    with pytest.raises(ValueError, match="folder:PATH"):
+        parse_data_spec("folder")
+
+
+def test_a_new_source_is_one_registry_entry(tmp_path):
+    @sources.register_source("tiny-arrays", arg="N", help="N black squares")
+    def _tiny(arg, opts):
+        n = int(arg or 3)
+        return ArraySampleSet([np.zeros((8, 8, 3), np.uint8)] * n, ["a"] * n, name="tiny-arrays")
+
+    try:
+        assert len(parse_data_spec("tiny-arrays:5")) == 5
+        images, texts, name = load_eval_data("tiny-arrays:2")
+        assert len(images) == 2 and texts == ["a", "a"] and name == "tiny-arrays"
+        assert "tiny-arrays[:N]" in sources.usage()
+        with pytest.raises(ValueError, match="already registered"):
+            sources.register_source("tiny-arrays")(_tiny)
+    finally:
+        del sources.SOURCES["tiny-arrays"]
+
+
+def test_rendered_sources_give_their_render_spec():
+    spec = sources.render_spec("synthetic-words:val", "train", 7, "abc")
+    assert (spec.split, spec.seed, spec.augment, spec.text, spec.vocab) == ("val", 7, False, "words", "abc")
+    assert sources.render_spec("synthetic", "train", 0, "abc").augment
+    with pytest.raises(ValueError, match="not a rendered source"):
+        sources.render_spec("folder:x", "train", 0, "abc")
+    with pytest.raises(ValueError, match="split must be one of"):
+        sources.render_spec("synthetic:dev", "train", 0, "abc")
+
+
+def test_validation_renders_are_rendered_now_and_test_splits_read_the_frozen_files():
+    images, texts, name = load_eval_data("synthetic-words:val", num=3, vocab="abcdefghijklmnopqrstuvwxyz")
+    assert name == "synthetic-words-val" and all(isinstance(i, np.ndarray) for i in images)
+    images, texts, name = load_eval_data("synthetic-words:test", num=5)
+    frozen = read_frozen_set(FROZEN_SETS["synthetic-words"])
+    assert images == [str(p) for p in frozen.paths[:5]] and texts == frozen.texts[:5]
+    assert name == "synthetic-words-test"
+    _, texts_all, _ = load_eval_data("frozen:synthetic-clean-v1")
+    assert len(texts_all) == 1000
+
+
+# ---------------------------------------------------------------- frozen sets
+@pytest.mark.parametrize("name", sorted(set(FROZEN_SETS.values())))
+def test_frozen_sets_match_their_manifest_hashes(name):
+    manifest = verify(FROZEN_ROOT / name)
+    assert manifest["count"] == 1000 and manifest["seed"] == 2024 and manifest["split"] == "test"
+    assert len(manifest["files"]) == 1001  # 1000 PNGs + labels.tsv
+    assert len(manifest["font_families"]) >= 10  # rendered in the benchmark machine's test fonts
+
+
+def test_a_changed_or_extra_file_in_a_frozen_set_is_refused(tmp_path):
+    copy = tmp_path / "synthetic-words-v1"
+    shutil.copytree(FROZEN_ROOT / "synthetic-words-v1", copy)
+    verify(copy)
+    (copy / "00003.png").write_bytes((copy / "00004.png").read_bytes())
+    with pytest.raises(FrozenSetError, match="00003.png does not match its manifest"):
+        read_frozen_set("synthetic-words-v1", root=tmp_path)
+    shutil.copyfile(FROZEN_ROOT / "synthetic-words-v1" / "00003.png", copy / "00003.png")
+    (copy / "extra.png").write_bytes(b"x")
+    with pytest.raises(FrozenSetError, match="not in its manifest"):
+        verify(copy)
+    with pytest.raises(FrozenSetError, match="no frozen set 'nope'"):
+        read_frozen_set("nope", root=tmp_path)
+
+
+def test_asking_a_frozen_set_for_more_words_than_it_has_warns(caplog):
+    from training.frozen import load_frozen
+
+    assert len(load_frozen("synthetic-words", 1500)) == 1000
+    assert "frozen set synthetic-words-v1 of 1000 words; 1500 asked for" in caplog.text
+
+
+# ---------------------------------------------------------------- the model resolver
+def _export(folder: Path, keras: bool = True) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    if keras:
+        (folder / "model.keras").write_bytes(b"k")
+    return folder
+
+
+def test_one_resolver_for_runs_model_folders_and_keras_files(tmp_path):
+    run = tmp_path / "run"
+    _export(run / "model")
+    files = resolve_model(run)
+    assert files.export_dir == run / "model" and files.keras == run / "model" / "model.keras"
+    assert export_dir(run) == run / "model" and recognizer_ref(str(run)) == str(run / "model")
+    assert keras_model(run / "model" / "model.keras") == (run / "model" / "model.keras", run / "model" / "config.json")
+    training = tmp_path / "training"
+    training.mkdir()
+    (training / "best.keras").write_bytes(b"k")
+    (training / "config.json").write_text("{}")
+    files = resolve_model(training)
+    assert files.in_progress and files.export_dir is None and files.keras == training / "best.keras"
+    with pytest.raises(FileNotFoundError, match="no exported model"):
+        export_dir(training)
+    assert recognizer_ref("org/name") == "org/name" and recognizer_ref(None) is None
+    with pytest.raises(FileNotFoundError, match="no model in"):
+        resolve_model(tmp_path)
+    onnx_only = _export(tmp_path / "onnx_only", keras=False)
+    with pytest.raises(FileNotFoundError, match="no Keras model"):
+        keras_model(onnx_only)
+
+
+def test_the_hub_command_uploads_a_runs_export(tmp_path, monkeypatch, capsys):
+    from training import hub
+
+    run = tmp_path / "run"
+    _export(run / "model")
+    seen = {}
+    monkeypatch.setattr(hub, "push", lambda folder, repo, **kw: seen.update(folder=folder, repo=repo) or "url")
+    hub.main([str(run), "org/x"])
+    assert seen == {"folder": run / "model", "repo": "org/x"} and capsys.readouterr().out.strip() == "url"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="no model in"):
+        hub.main([str(tmp_path / "empty"), "org/x"])
