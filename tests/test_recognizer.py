@@ -304,7 +304,7 @@ def test_long_crops_are_read_at_the_long_width(recognizer, monkeypatch):
 
 
 def test_long_crop_setting_needs_a_dynamic_width_graph(tiny_model_dir, tmp_path):
-    import onnx
+    onnx = pytest.importorskip("onnx")  # onnx comes with the train extra only
 
     d = _copy_model(tiny_model_dir, tmp_path / "fixed")
     graph = onnx.load(str(d / "model.onnx"))
