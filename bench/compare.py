@@ -63,8 +63,10 @@ class KerasEngine:
     def __init__(self, model_dir):
         from training.evaluate import KerasRecognizer
 
+        from training.locate import keras_model
+
         rec = Recognizer.from_pretrained(model_dir)
-        self.k = KerasRecognizer(Path(rec.model_dir) / "model.keras", rec.config)
+        self.k = KerasRecognizer(keras_model(rec.model_dir)[0], rec.config)  # the bundled one's: training/pretrained
 
     def read(self, images, batch_size):
         out = []
@@ -129,12 +131,13 @@ class RapidOCREngine:
 
 # ------------------------------------------------------------------ data
 def synthetic_set(kind: str, n: int, seed: int = 2024):
-    """``n`` words of a ``training.evaluate`` synthetic set (``synthetic``, ``synthetic-clean``
-    or ``synthetic-words``) in the test fonts, in the bundled model's vocabulary."""
+    """The first ``n`` words of a synthetic benchmark set (``synthetic``, ``synthetic-clean`` or
+    ``synthetic-words``): its frozen files in bench/sets (rendered once in the test fonts with
+    seed 2024, ``scripts/freeze_benchmarks.py``), read into memory as RGB arrays."""
     from training.evaluate import load_eval_data
 
     images, texts, _ = load_eval_data(f"{kind}:test", n, seed=seed, vocab=Recognizer.from_pretrained().config.vocab)
-    return images, texts
+    return [img if not isinstance(img, (str, Path)) else to_rgb_uint8(read_image(img)) for img in images], texts
 
 
 def folder_set(folder: Path, limit: int | None = None):

@@ -59,7 +59,7 @@ def test_long_crops_and_short_lines_are_read_wider():
 
 def test_bundle_layout_and_model_card():
     names = {p.name for p in DEFAULT_MODEL_DIR.iterdir()}
-    assert {"config.json", "model.onnx", "model.keras", "README.md"} <= names
+    assert {"config.json", "model.onnx", "README.md"} <= names  # model.keras: training/pretrained/default
     assert sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir()) < 20_000_000
     card = (ROOT / "model_card.md").read_text(encoding="utf-8")
     assert (DEFAULT_MODEL_DIR / "README.md").read_text(encoding="utf-8") == card

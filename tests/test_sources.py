@@ -139,6 +139,14 @@ def test_one_resolver_for_runs_model_folders_and_keras_files(tmp_path):
         keras_model(onnx_only)
 
 
+def test_the_bundled_models_keras_weights_live_outside_the_inference_package():
+    keras_path, cfg = keras_model("default")
+    assert keras_path == ROOT / "training" / "pretrained" / "default" / "model.keras" and keras_path.is_file()
+    assert cfg == ROOT / "ctc_recognizer" / "models" / "default" / "config.json"
+    assert keras_model(ROOT / "ctc_recognizer" / "models" / "default")[0] == keras_path  # the folder the README names
+    assert not (ROOT / "ctc_recognizer" / "models" / "default" / "model.keras").exists()
+
+
 def test_the_hub_command_uploads_a_runs_export(tmp_path, monkeypatch, capsys):
     from training import hub
 

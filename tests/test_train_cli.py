@@ -91,11 +91,11 @@ def test_init_from_a_model_of_other_geometry_stops_with_a_clear_error(crops, tmp
     a clear error before anything is built or written, not a silently re-initialised head."""
     import shutil
 
-    from ctc_recognizer.recognizer import DEFAULT_MODEL_DIR
+    from training.locate import keras_model
 
     bare = tmp_path / "bare" / "old.keras"
     bare.parent.mkdir()
-    shutil.copyfile(DEFAULT_MODEL_DIR / "model.keras", bare)
+    shutil.copyfile(keras_model("default")[0], bare)  # training/pretrained/default/model.keras
     out = tmp_path / "run"
     res = run_train(base_args(crops, out) + ["--init-from", str(bare)])
     assert res.returncode != 0
