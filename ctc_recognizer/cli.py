@@ -3,6 +3,10 @@
     ctc-recognizer predict IMAGE... [--model ID_OR_DIR] [--json] [--decoder beam --lexicon FILE]
     ctc-recognizer evaluate --data DIR_WITH_labels.tsv [--model ID_OR_DIR] [--json]
 
+``predict`` prints one ``IMAGE<TAB>TEXT<TAB>CONFIDENCE`` row per image on stdout; an input
+unlikely to be one word or line (several text rows, a page, a low confidence) also gets
+``IMAGE: warning: TEXT`` on stderr (``--json`` puts it in the ``warning`` field instead).
+
 Both show a progress bar on stderr when stderr is a terminal; ``--quiet`` turns it off and
 ``--progress`` turns it on anyway (e.g. into a log file).
 """
@@ -94,6 +98,8 @@ def cmd_predict(args) -> int:
                     bar.write(f"{r['image']}\tERROR: {r['error']}", file=sys.stderr)
                 else:
                     bar.write(f"{r['image']}\t{r['text']}\t{r['confidence']:.3f}", file=sys.stdout)
+                    if r.get("warning"):  # stdout stays one tab-separated row per image
+                        bar.write(f"{r['image']}: warning: {r['warning']}", file=sys.stderr)
             bar.update(len(chunk))
     return status
 

@@ -43,6 +43,19 @@ def render_word(text: str, size: int = 28, fg=(0, 0, 0), bg=(255, 255, 255), pad
     return np.asarray(img)
 
 
+def render_lines(lines: list[str], size: int = 24, spacing: float = 1.3, pad: int = 12) -> np.ndarray:
+    """A clean RGB uint8 image of several text lines, one under the other (a paragraph: the
+    recognizer warns that it is not one word or line)."""
+    path = font_path()
+    font = ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+    width = max(int(font.getlength(line)) for line in lines) + 2 * pad
+    img = Image.new("RGB", (width, int(len(lines) * size * spacing) + 2 * pad), "white")
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((pad, pad + i * size * spacing), line, font=font, fill="black")
+    return np.asarray(img)
+
+
 #: A tiny ``crnn_small`` model committed with the tests (config.json + model.onnx, made by
 #: scripts/make_test_fixture.py): it reads TINY_WORDS, and has a dynamic input width and the
 #: long-crop setting. Library and CLI tests use it and never import TensorFlow.

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from ctc_recognizer.cli import main
-from tests.conftest import render_word
+from ctc_recognizer.input_check import MULTILINE_WARNING
+from tests.conftest import render_lines, render_word
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,19 @@ def test_predict_json(tiny_model_dir, crops, capsys):
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert [l["text"] for l in lines] == ["tree", "coffee"]
     assert all(0 < l["confidence"] <= 1 and len(l["char_boxes"]) == len(l["text"]) for l in lines)
+
+
+def test_plain_predict_prints_the_warning_on_stderr(tiny_model_dir, crops, tmp_path, capsys):
+    para = tmp_path / "paragraph.png"
+    Image.fromarray(render_lines(["The quick brown fox", "jumps over the lazy", "dog and runs away."])).save(para)
+    assert main(["predict", str(crops / "0.png"), str(para), "--model", str(tiny_model_dir)]) == 0
+    out, err = capsys.readouterr()
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert [r[0] for r in rows] == [str(crops / "0.png"), str(para)] and all(len(r) == 3 for r in rows)
+    assert err == f"{para}: warning: {MULTILINE_WARNING}\n"  # a clean word crop gets none
+    assert main(["predict", str(para), "--model", str(tiny_model_dir), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["warning"] == MULTILINE_WARNING and err == ""
 
 
 def test_predict_with_lexicon(tiny_model_dir, crops, tmp_path, capsys):
@@ -60,6 +74,7 @@ def test_evaluate_missing_labels(tiny_model_dir, tmp_path, capsys):
     assert "no labels.tsv" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.tensorflow
 def test_training_evaluate_on_synthetic_and_folder(trained_model_dir, crops, capsys, tmp_path_factory):
     pytest.importorskip("tensorflow")
