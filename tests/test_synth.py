@@ -1,0 +1,92 @@
+"""The synthetic generator's structure: the RenderSpec, the effects registry, the cache key."""
+
+import numpy as np
+import pytest
+
+from training.synth import RenderSpec, WordRenderer, effects, render_cache_key
+
+
+@pytest.fixture
+def scratch_effect():
+    """Register effects for one test and remove them after."""
+    added = []
+
+    def add(stage, name, p, fn, **kw):
+        effects.register(stage, name, p, **kw)(fn)
+        added.append((stage, name))
+
+    yield add
+    for stage, name in added:
+        effects.EFFECTS[stage][:] = [e for e in effects.EFFECTS[stage] if e.name != name]
+
+
+def renders(spec, n=6):
+    r = WordRenderer(spec)
+    return [r.render(i) for i in range(n)]
+
+
+def same(a, b):
+    return all(ta == tb and ia.shape == ib.shape and np.array_equal(ia, ib) for (ia, ta), (ib, tb) in zip(a, b))
+
+
+def test_an_effect_is_one_function_and_one_registration(scratch_effect):
+    spec = RenderSpec("train", seed=4)
+    before = renders(spec)
+    calls = []
+    scratch_effect("image", "test_never", 0.0, lambda img, rng, size: calls.append(1) or img * 0)
+    assert same(renders(spec), before) and not calls  # probability 0: no draw, no render changes
+    scratch_effect("image", "test_negative", 1.0, lambda img, rng, size: 255.0 - img)
+    after = renders(spec)
+    assert "test_negative" in effects.effect_names()
+    assert all(np.abs(a.astype(int) - (255 - b.astype(int))).max() <= 1  # the last image effect (rounding)
+               for (a, _), (b, _) in zip(after, before))
+    with pytest.raises(ValueError, match="already registered"):
+        effects.register("image", "jpeg", 0.1)(lambda img, rng, size: img)
+    with pytest.raises(ValueError, match="stage"):
+        effects.register("pixels", "x", 0.1)
+
+
+def test_probabilities_can_come_from_the_spec_and_groups_draw_once(scratch_effect):
+    seen = []
+    scratch_effect("mask", "test_spec_p", "shape_jitter", lambda m, rng, size: seen.append("spec") or m)
+    rng = np.random.default_rng(0)
+    m = np.zeros((4, 4, 1), np.float32)
+    effects.apply("mask", m, rng, 30, RenderSpec(shape_jitter=1.0))
+    assert "spec" in seen
+    with pytest.raises(ValueError, match="render spec"):
+        effects.apply("mask", m, rng, 30, None)
+
+    applied = set()
+    for _ in range(200):
+        effects.apply("image", np.full((4, 4, 3), 128.0), rng, 30, None, applied)
+    lighting = {"uneven_lighting", "spot_light", "shadow_edge"}
+    assert lighting <= applied  # each member runs sometimes...
+    for _ in range(50):  # ...but never two in one render
+        one = set()
+        effects.apply("image", np.full((4, 4, 3), 128.0), rng, 30, None, one)
+        assert len(one & lighting) <= 1 and not {"motion_blur", "defocus"} <= one
+
+
+def test_the_render_spec_is_validated_once_and_hashable():
+    spec = RenderSpec("val", seed=3, hard_fonts={"b.ttf": 1, "a.ttf": 2}, hard_font_share=0.5)
+    assert spec.hard_fonts == (("a.ttf", 2.0), ("b.ttf", 1.0)) and hash(spec) == hash(spec.replace())
+    assert RenderSpec(hard_fonts={"a.ttf": 1}).hard_fonts == ()  # a table drawn by nothing changes nothing
+    for bad, match in [({"split": "dev"}, "split"), ({"font_sampling": "x"}, "font_sampling"),
+                       ({"text": "x"}, "text"), ({"shape_jitter": 2}, "shape_jitter"), ({"max_len": 0}, "max_len"),
+                       ({"hard_font_share": 0.5}, "hard_fonts"), ({"vocab": ""}, "vocab")]:
+        with pytest.raises(ValueError, match=match):
+            RenderSpec(**bad)
+    with pytest.raises(TypeError, match="RenderSpec"):
+        WordRenderer("train")
+
+
+def test_the_cache_key_follows_the_spec_and_the_generator_source(monkeypatch):
+    import training.synth.render as R
+
+    spec = RenderSpec("train", seed=1)
+    key = render_cache_key(spec, n=10)
+    assert key == render_cache_key(RenderSpec("train", seed=1), n=10)
+    assert key != render_cache_key(spec.replace(seed=2), n=10) and key != render_cache_key(spec, n=11)
+    assert key != render_cache_key(spec.replace(shape_jitter=0.1), n=10)
+    monkeypatch.setattr(R, "generator_source_hash", lambda: "edited")
+    assert key != render_cache_key(spec, n=10)  # an edited effect is a new cache
