@@ -13,7 +13,7 @@ from .errors import ConfigError, ModelNotFoundError
 # Kept for existing imports (training/, scripts/, recognizer.py); new code imports from .files.
 from .files import atomic_write_bytes, atomic_write_text, default_file_mode  # noqa: F401
 from .safety import (MAX_CONFIG_BYTES, MAX_CONFIG_BYTES_ENV, UnsafeModelError, check_file_size,
-                     check_relative_name, size_limit)
+                     check_inside_model_dir, check_relative_name, size_limit)
 
 #: Version of the config.json layout written by this package.
 FORMAT_VERSION = 1
@@ -169,13 +169,15 @@ class RecognizerConfig:
         """Read a ``config.json`` file, or the one inside a model folder.
 
         A file over ``max_bytes`` (default ``MAX_CONFIG_BYTES``, 1 MB, or the environment
-        variable ``CTC_RECOGNIZER_MAX_CONFIG_BYTES``) is refused with
-        :class:`~ctc_recognizer.safety.UnsafeModelError` before it is read."""
+        variable ``CTC_RECOGNIZER_MAX_CONFIG_BYTES``), or a symlink to a file outside its folder
+        (a Hugging Face cache snapshot's link into its repository's ``blobs`` is fine), is
+        refused with :class:`~ctc_recognizer.safety.UnsafeModelError` before it is read."""
         path = Path(path)
         if path.is_dir():
             path = path / CONFIG_NAME
         if not path.is_file():
             raise ModelNotFoundError(f"no {CONFIG_NAME} at {path}")
+        check_inside_model_dir(path, path.parent, "config")
         limit = max_bytes if max_bytes is not None else size_limit(MAX_CONFIG_BYTES_ENV, MAX_CONFIG_BYTES)
         check_file_size(path, limit, "config", MAX_CONFIG_BYTES_ENV)
         try:

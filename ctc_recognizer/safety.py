@@ -1,6 +1,9 @@
 """Checks that make it safe to load a model folder someone else wrote (a Hub repository, a
-downloaded archive): files are size-limited before they are read, ONNX external data must stay
-inside the model folder, and nothing in the folder is ever executed.
+downloaded archive): files are size-limited before they are read, ``config.json``, the ONNX file
+and its external data must stay inside the model folder (a symlink pointing elsewhere is
+refused; a Hugging Face cache snapshot's links into the same repository's ``blobs`` folder are
+fine), and nothing in the folder is ever executed. The ONNX file is scanned through a read-only
+memory map, so its weights are not copied into memory before ONNX Runtime reads them.
 
 What the libraries already enforce (checked against the installed versions, onnxruntime 1.32
 and onnx 1.23, with crafted models; see tests/test_safety.py):
@@ -29,6 +32,7 @@ config is JSON, the model is ONNX, Keras files are not read by the inference pac
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import stat
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -95,6 +99,29 @@ def _inside(path: Path, folders: list[Path]) -> bool:
     return any(path == f or f in path.parents for f in folders)
 
 
+def allowed_folders(model_dir: str | os.PathLike) -> list[Path]:
+    """The folders whose files a model folder may use: the folder itself (resolved) and, when
+    it is a Hugging Face cache snapshot (``<repo>/snapshots/<revision>``, whose files are
+    symlinks to ``../../blobs/<hash>``), that same repository's ``blobs`` folder."""
+    folder = Path(model_dir).resolve()
+    allowed = [folder]
+    if folder.parent.name == "snapshots":
+        blobs = folder.parent.parent / "blobs"
+        if blobs.is_dir():
+            allowed.append(blobs)
+    return allowed
+
+
+def check_inside_model_dir(path: str | os.PathLike, model_dir: str | os.PathLike, what: str) -> Path:
+    """Raise :class:`UnsafeModelError` when ``path`` (a file of the model folder ``model_dir``)
+    resolves, through symlinks, to a file outside the folder (or outside its Hugging Face cache
+    repository's ``blobs``, see :func:`allowed_folders`); returns the resolved path."""
+    target = Path(path).resolve()
+    if not _inside(target, allowed_folders(model_dir)):
+        raise UnsafeModelError(f"{what} {Path(path).name!r} is a symlink to a file outside the model folder")
+    return target
+
+
 # ---------------------------------------------------------------- ONNX external data
 # Protocol-buffer field numbers from onnx.proto (onnx 1.23); only the fields that can hold a
 # TensorProto are followed, everything else (weights included) is skipped by length.
@@ -153,70 +180,87 @@ def _length_fields(buf: memoryview, start: int, end: int):
         raise _NotProtobuf
 
 
-def external_data_locations(data: bytes) -> list[tuple[str, str]]:
+def external_data_locations(data: bytes | bytearray | memoryview | mmap.mmap) -> list[tuple[str, str]]:
     """``(tensor name, location)`` of every tensor in a serialized ONNX model whose data lives
     in an external file (initializers, sparse initializers, constants in node attributes,
     subgraphs and functions). Returns what it found before any malformed part (ONNX Runtime
-    reports malformed files itself)."""
-    buf = memoryview(data)
-    found: list[tuple[str, str]] = []
-    stack = [("model", 0, len(buf), "")]
-    try:
-        while stack:
-            kind, start, end, tensor = stack.pop()
-            if kind == "entry":
-                key = value = ""
+    reports malformed files itself). ``data`` may be any bytes-like object, a read-only
+    ``mmap`` included (the view of it is released before this returns)."""
+    with memoryview(data) as buf:
+        found: list[tuple[str, str]] = []
+        stack = [("model", 0, len(buf), "")]
+        try:
+            while stack:
+                kind, start, end, tensor = stack.pop()
+                if kind == "entry":
+                    key = value = ""
+                    for field, a, b in _length_fields(buf, start, end):
+                        if field == _ENTRY_KEY:
+                            key = bytes(buf[a:b]).decode("utf-8", "replace")
+                        elif field == _ENTRY_VALUE:
+                            value = bytes(buf[a:b]).decode("utf-8", "replace")
+                    if key == "location":
+                        found.append((tensor, value))
+                    continue
+                follow = _FOLLOW[kind]
+                name = tensor
+                children = []
                 for field, a, b in _length_fields(buf, start, end):
-                    if field == _ENTRY_KEY:
-                        key = bytes(buf[a:b]).decode("utf-8", "replace")
-                    elif field == _ENTRY_VALUE:
-                        value = bytes(buf[a:b]).decode("utf-8", "replace")
-                if key == "location":
-                    found.append((tensor, value))
-                continue
-            follow = _FOLLOW[kind]
-            name = tensor
-            children = []
-            for field, a, b in _length_fields(buf, start, end):
-                if kind == "tensor" and field == _TENSOR_NAME:
-                    name = bytes(buf[a:b]).decode("utf-8", "replace")
-                elif field in follow:
-                    children.append((follow[field], a, b))
-            stack.extend((child, a, b, name) for child, a, b in reversed(children))
-    except _NotProtobuf:
-        logger.debug("ONNX scan stopped at malformed data; ONNX Runtime will report it")
+                    if kind == "tensor" and field == _TENSOR_NAME:
+                        name = bytes(buf[a:b]).decode("utf-8", "replace")
+                    elif field in follow:
+                        children.append((follow[field], a, b))
+                stack.extend((child, a, b, name) for child, a, b in reversed(children))
+        except _NotProtobuf:
+            logger.debug("ONNX scan stopped at malformed data; ONNX Runtime will report it")
     return found
 
 
+def scan_external_data(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """:func:`external_data_locations` of an ONNX file, read through a read-only memory map:
+    the weights the scan skips are never copied into memory (ONNX Runtime reads the file
+    itself afterwards)."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:  # mmap refuses an empty file
+            return external_data_locations(b"")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return external_data_locations(mapped)
+
+
 def check_onnx_model(model_dir: str | os.PathLike, model_file: str) -> None:
-    """Refuse, with :class:`UnsafeModelError`, an ONNX file in ``model_dir`` that is larger than
-    the limit (``MAX_MODEL_BYTES``, env ``CTC_RECOGNIZER_MAX_MODEL_BYTES``, external data
-    files included) or whose external data lies outside the folder (absolute ``location``,
-    ``..``, or a symlink resolving elsewhere). The size is checked before the file is read."""
+    """Refuse, with :class:`UnsafeModelError`, an ONNX file in ``model_dir`` that is a symlink
+    to a file outside the folder (a Hugging Face cache snapshot's links into the same
+    repository's ``blobs`` are fine), is larger than the limit (``MAX_MODEL_BYTES``, env
+    ``CTC_RECOGNIZER_MAX_MODEL_BYTES``, external data files included) or whose external data
+    lies outside the folder (absolute ``location``, ``..``, or a symlink resolving elsewhere).
+    The size is checked before the file is read."""
     check_relative_name(model_file, "ONNX file")
     model_dir = Path(model_dir)
     path = model_dir / model_file
+    resolved = check_inside_model_dir(path, model_dir, "ONNX model")
     limit = size_limit(MAX_MODEL_BYTES_ENV, MAX_MODEL_BYTES)
     total = check_file_size(path, limit, "ONNX model", MAX_MODEL_BYTES_ENV)
-    locations = external_data_locations(path.read_bytes())
+    locations = scan_external_data(path)
     if not locations:
         return
-    base = path.parent
-    # as ONNX Runtime does: the folder as given, or the folder of the resolved model file
-    # (a Hugging Face cache snapshot links each file to ../../blobs/<hash>)
-    allowed = [base.resolve(), path.resolve().parent]
+    allowed = allowed_folders(model_dir)
+    # ONNX Runtime looks for external data next to the model as given, or next to the resolved
+    # model file (a Hugging Face cache snapshot links each file to ../../blobs/<hash>): both
+    # candidates must stay in the allowed folders, and both count towards the size limit
+    bases = [path.parent] if resolved.parent == path.parent.resolve() else [path.parent, resolved.parent]
     seen: set[Path] = set()
     for tensor, location in locations:
         what = f"external data of tensor {tensor!r} in {model_file!r}: location"
         check_relative_name(location, what)
-        target = (base / location).resolve()
-        if not _inside(target, allowed):
-            raise UnsafeModelError(f"{what} {location!r} resolves outside the model folder (a symlink)")
-        if target not in seen and target.exists():
-            seen.add(target)
-            total += check_file_size(target, limit, "external data file", MAX_MODEL_BYTES_ENV)
-            if total > limit:
-                raise UnsafeModelError(
-                    f"ONNX model {model_file!r} with its external data is {total:,} bytes, over the "
-                    f"{limit:,}-byte limit (set {MAX_MODEL_BYTES_ENV} to allow larger models)"
-                )
+        for base in bases:
+            target = (base / location).resolve()
+            if not _inside(target, allowed):
+                raise UnsafeModelError(f"{what} {location!r} resolves outside the model folder (a symlink)")
+            if target not in seen and target.exists():
+                seen.add(target)
+                total += check_file_size(target, limit, "external data file", MAX_MODEL_BYTES_ENV)
+                if total > limit:
+                    raise UnsafeModelError(
+                        f"ONNX model {model_file!r} with its external data is {total:,} bytes, over the "
+                        f"{limit:,}-byte limit (set {MAX_MODEL_BYTES_ENV} to allow larger models)"
+                    )

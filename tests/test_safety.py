@@ -1,6 +1,7 @@
-"""Loading a model folder someone else wrote: external data outside the folder, oversized
-files. The crafted models are built on the spot with the ``onnx`` package (a training
-dependency; the library itself does not need it)."""
+"""Loading a model folder someone else wrote: external data outside the folder, model and config
+files symlinked out of it, oversized files. The crafted models are built on the spot with the
+``onnx`` package (a training dependency; the library itself does not need it): only the tests
+that build one skip without it."""
 
 import json
 import os
@@ -14,15 +15,15 @@ from ctc_recognizer import ModelLoadError, Recognizer
 from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.errors import ConfigError
 from ctc_recognizer.safety import (MAX_CONFIG_BYTES, MAX_MODEL_BYTES_ENV, UnsafeModelError, check_onnx_model,
-                                   external_data_locations)
+                                   external_data_locations, scan_external_data)
 from ctc_recognizer.recognizer import DEFAULT_MODEL_DIR
-
-onnx = pytest.importorskip("onnx")
+from tests.conftest import FIXTURE_MODEL_DIR, render_word
 
 
 def _crafted_model(folder: Path, location: str, data: bytes | None = None) -> Path:
     """A model folder whose graph (``y = x + w``, x of shape (1, 32, 8, 3)) keeps the
     initializer ``w`` as external data at ``location``; writes ``data`` there if given."""
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -97,6 +98,7 @@ def test_hugging_face_cache_layout_is_not_mistaken_for_an_escape(tmp_path):
 
 
 def test_external_data_in_subgraphs_and_constants_is_found():
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     inner = helper.make_tensor("c", TensorProto.FLOAT, [1], [0.0])
@@ -172,6 +174,16 @@ def test_onnx_file_names_must_stay_in_the_folder(tmp_path, name):
         check_onnx_model(DEFAULT_MODEL_DIR, name)
 
 
+def _onnxruntime_older_than(version: str) -> bool:
+    import onnxruntime as ort
+    from packaging.version import Version
+
+    return Version(ort.__version__) < Version(version)
+
+
+@pytest.mark.skipif(_onnxruntime_older_than("1.32"),
+                    reason="ONNX Runtime validates external-data paths itself from 1.32 on; the package's own "
+                           "check (tested above) covers older releases")
 def test_onnx_runtime_itself_refuses_escaping_external_data(tmp_path, secret):
     """What the installed ONNX Runtime enforces on its own (cited in ctc_recognizer/safety.py):
     the package's check comes first, with a clearer message, and covers older releases."""
@@ -181,3 +193,97 @@ def test_onnx_runtime_itself_refuses_escaping_external_data(tmp_path, secret):
         folder = _crafted_model(tmp_path / name, location)
         with pytest.raises(Exception, match="External data path validation failed"):
             ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+
+
+# ---------------------------------------------------------------- model / config symlinks
+
+def _fixture_copy(folder: Path) -> Path:
+    """The committed tiny model (no onnx package needed), copied to ``folder``."""
+    folder.mkdir(parents=True)
+    for name in ("config.json", "model.onnx"):
+        shutil.copyfile(FIXTURE_MODEL_DIR / name, folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("name, what", [("model.onnx", "ONNX model"), ("config.json", "config")])
+def test_model_or_config_symlinked_out_of_the_folder_is_refused(tmp_path, name, what):
+    outside = _fixture_copy(tmp_path / "elsewhere")
+    folder = _fixture_copy(tmp_path / "m")
+    (folder / name).unlink()
+    os.symlink(outside / name, folder / name)
+    message = rf"{what} '{name}' is a symlink to a file outside the model folder"
+    with pytest.raises(UnsafeModelError, match=message) as info:
+        Recognizer.from_pretrained(folder)
+    assert str(tmp_path) not in str(info.value)  # names the file, not where it points
+    if name == "config.json":
+        with pytest.raises(UnsafeModelError, match=message):
+            RecognizerConfig.load(folder / name)
+    else:
+        with pytest.raises(UnsafeModelError, match=message):
+            check_onnx_model(folder, name)
+
+
+def test_symlinks_inside_the_folder_load(tmp_path):
+    folder = _fixture_copy(tmp_path / "m")
+    (folder / "v1").mkdir()
+    for name in ("config.json", "model.onnx"):
+        (folder / name).rename(folder / "v1" / name)
+        os.symlink(f"v1/{name}", folder / name)
+    assert Recognizer.from_pretrained(folder)(render_word("tree")).text == "tree"
+    os.symlink(folder, tmp_path / "link")  # the folder itself a symlink: its files are inside it
+    assert Recognizer.from_pretrained(tmp_path / "link")(render_word("tree")).text == "tree"
+
+
+def _hub_cache(cache: Path, repo_id: str, files: dict[str, Path], sha: str = "0" * 40) -> Path:
+    """A Hugging Face cache entry as huggingface_hub writes it: blobs/<hash> files,
+    snapshots/<sha>/<name> -> ../../blobs/<hash> symlinks, refs/main holding the sha."""
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    (repo / "blobs").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(sha)
+    snap = repo / "snapshots" / sha
+    snap.mkdir(parents=True)
+    for i, (name, src) in enumerate(files.items()):
+        shutil.copyfile(src, repo / "blobs" / f"{i:040x}")
+        os.symlink(f"../../blobs/{i:040x}", snap / name)
+    return snap
+
+
+def test_hugging_face_cache_layout_loads(tmp_path, monkeypatch):
+    files = {name: FIXTURE_MODEL_DIR / name for name in ("config.json", "model.onnx")}
+    snap = _hub_cache(tmp_path / "hub", "org/name", files)
+    assert all((snap / name).is_symlink() for name in files)
+    assert Recognizer.from_pretrained(snap)(render_word("coffee")).text == "coffee"
+    # from_pretrained("org/name") itself, from the cache only (no network)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    rec = Recognizer.from_pretrained("org/name", cache_dir=tmp_path / "hub", local_files_only=True)
+    assert rec.model_dir == snap and rec(render_word("coffee")).text == "coffee"
+
+
+def test_a_snapshot_linking_into_another_repositorys_blobs_is_refused(tmp_path):
+    hub = tmp_path / "hub"
+    other = _hub_cache(hub, "org/other", {"model.onnx": FIXTURE_MODEL_DIR / "model.onnx"})
+    snap = _hub_cache(hub, "org/name", {"config.json": FIXTURE_MODEL_DIR / "config.json"})
+    os.symlink(f"../../../models--org--other/blobs/{os.readlink(other / 'model.onnx').split('/')[-1]}",
+               snap / "model.onnx")
+    assert (snap / "model.onnx").is_file()
+    with pytest.raises(UnsafeModelError, match="ONNX model 'model.onnx' is a symlink to a file outside"):
+        Recognizer.from_pretrained(snap)
+
+
+# ---------------------------------------------------------------- the scan reads through mmap
+
+def test_the_external_data_scan_maps_the_file_instead_of_reading_it(tmp_path, secret, monkeypatch):
+    folder = _crafted_model(tmp_path / "m", "w.bin", np.full(3, 2, np.float32).tobytes())
+    path = folder / "model.onnx"
+    for model in (path, FIXTURE_MODEL_DIR / "model.onnx"):  # same result as scanning the bytes
+        assert scan_external_data(model) == external_data_locations(model.read_bytes())
+    assert scan_external_data(path) == [("w", "w.bin")]
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    assert scan_external_data(tmp_path / "empty.onnx") == []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self.name} read into memory"))
+    check_onnx_model(folder, "model.onnx")
+    (folder / "w.bin").unlink()
+    os.symlink(secret, folder / "w.bin")
+    with pytest.raises(UnsafeModelError, match="location 'w.bin' resolves outside"):  # still finds it
+        check_onnx_model(folder, "model.onnx")
