@@ -138,6 +138,15 @@ def run_clients(url: str, n_clients: int, n_requests: int, make_file, api_name: 
     return {"latencies": latencies, "errors": errors, "wall": time.perf_counter() - t0}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (from /proc; 0 where there is none)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def summary(result: dict) -> str:
     lat = np.asarray(result["latencies"]) if result["latencies"] else np.asarray([np.nan])
     n = len(result["latencies"]) + len(result["errors"])
@@ -166,8 +175,13 @@ def main(argv=None) -> None:
             print(f"app {args.app} on {app.url}; {args.clients} clients, {args.requests} requests", flush=True)
             if args.warmup:
                 run_clients(app.url, min(args.clients, 4), args.warmup, lambda i: paths[i % len(paths)])
+            server0, client0 = cpu_seconds(app.proc.pid), time.process_time()
             result = run_clients(app.url, args.clients, args.requests, lambda i: paths[i % len(paths)])
+            server, client = cpu_seconds(app.proc.pid) - server0, time.process_time() - client0
             print(summary(result), flush=True)
+            print(f"CPU per request: server {server / args.requests * 1000:.1f} ms, clients "
+                  f"{client / args.requests * 1000:.1f} ms (the machine's load average: "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)", flush=True)
             for msg in sorted(set(result["errors"]))[:5]:
                 print("  error:", msg[:300])
     finally:
