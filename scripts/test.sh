@@ -7,6 +7,12 @@ if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v su
   if ! fc-list 2>/dev/null | grep -qi dejavu || [ ! -f /usr/share/dict/words ]; then
     scripts/install_system_deps.sh --minimal
   fi
+  if ! command -v chromium >/dev/null 2>&1; then  # for tests/test_browser.py (it skips without one)
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+    { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
+        --no-install-recommends chromium; } >/dev/null 2>&1 \
+      || echo "note: Debian chromium could not be installed; tests/test_browser.py will be skipped" >&2
+  fi
 fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
