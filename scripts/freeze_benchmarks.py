@@ -2,7 +2,7 @@
 editing the generator or a training effect never moves a test number.
 
     python scripts/freeze_benchmarks.py --font-dirs /path/usr/share/fonts:/path/usr/share/texmf/fonts/opentype
-    python scripts/freeze_benchmarks.py --sets curved --version v1     # one set
+    python scripts/freeze_benchmarks.py --font-dirs ... --sets curved   # one set (bench/sets/curved-v1)
 
 Each set ``bench/sets/<kind>-<version>/`` holds lossless PNGs at the renders' natural size
 (grayscale where the render is gray, which reads back to the same RGB array), ``labels.tsv``

@@ -90,3 +90,27 @@ def test_the_cache_key_follows_the_spec_and_the_generator_source(monkeypatch):
     assert key != render_cache_key(spec.replace(shape_jitter=0.1), n=10)
     monkeypatch.setattr(R, "generator_source_hash", lambda: "edited")
     assert key != render_cache_key(spec, n=10)  # an edited effect is a new cache
+
+
+def test_curved_text_is_a_training_share_that_leaves_other_renders_alone(capsys):
+    """Issue 23: words on arcs, circles or strongly slanted, for the share of training renders
+    --synth-curved-text asks for; at 0 (every benchmark render) nothing is drawn or changed."""
+    from training.options import parse_args
+
+    for augment in (False, True):
+        plain = renders(RenderSpec("train", seed=3, augment=augment, text="words"))
+        assert same(plain, renders(RenderSpec("train", seed=3, augment=augment, text="words", curved_text=0.0)))
+        curved = renders(RenderSpec("train", seed=3, augment=augment, text="words", curved_text=1.0))
+        assert [t for _, t in curved] == [t for _, t in plain]  # the same words...
+        assert sum(a.shape != b.shape for (a, _), (b, _) in zip(plain, curved)) >= 4  # ...laid out otherwise
+    m = np.zeros((20, 120, 1), np.float32)
+    m[5:15, 10:110] = 1.0  # a bar of "text"
+    rng = np.random.default_rng(0)
+    arc = effects.circular_text(m, rng, 20)
+    assert arc.ndim == 3 and arc.shape[0] > 30  # bent well out of its line
+    slant = effects.strong_slant(m, rng, 20)
+    assert slant.shape[0] == 20 and slant.shape[1] > 120
+    assert parse_args(["--synth-curved-text", "0.2", "--output-dir", "x"]).synth_curved_text == 0.2
+    with pytest.raises(SystemExit):
+        parse_args(["--synth-curved-text", "1.5", "--output-dir", "x"])
+    assert "--synth-curved-text must be in [0, 1], got 1.5" in capsys.readouterr().err

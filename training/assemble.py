@@ -84,7 +84,8 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         train_spec = base.replace(seed=args.seed + 2 if clean else args.seed, backgrounds=backgrounds,
                                   hard_fonts=hard_fonts or (),
                                   hard_font_share=args.synth_hard_font_share if hard_fonts else 0.0,
-                                  shape_jitter=args.synth_shape_jitter)
+                                  shape_jitter=args.synth_shape_jitter,
+                                  curved_text=args.synth_curved_text)
         train = D.synthetic_set(train_spec, args.synth_clean_train_size if clean else args.synth_train_size,
                                 config, cache_dir=args.cache_dir)
         train_sources.insert(position, D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 FROZEN_ROOT = Path(__file__).resolve().parents[1] / "bench" / "sets"
 #: rendered source -> the frozen set its test split reads (bump the version to refreeze).
 FROZEN_SETS = {"synthetic-words": "synthetic-words-v1", "synthetic-clean": "synthetic-clean-v1",
-               "synthetic": "synthetic-v1"}
+               "synthetic": "synthetic-v1", "synthetic-curved": "curved-v1"}
 MANIFEST = "manifest.json"
 
 

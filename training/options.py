@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of the synthetic training renders whose glyphs are reshaped (a small elastic "
                         "distortion, sometimes a bolder or lighter stroke): new font designs from the installed "
                         "ones (validation renders never are)")
+    g.add_argument("--synth-curved-text", type=float, default=0.0,
+                   help="share of the synthetic training renders whose text line is laid on an arc or a "
+                        "circle or strongly slanted, like curved signs (validation renders never are)")
     g.add_argument("--image-column", default="image")
     g.add_argument("--text-column", default="text")
     g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
@@ -183,6 +186,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--synth-hard-font-share must be in [0, 1], got {args.synth_hard_font_share}")
     if not 0.0 <= args.synth_shape_jitter <= 1.0:
         parser.error(f"--synth-shape-jitter must be in [0, 1], got {args.synth_shape_jitter}")
+    if not 0.0 <= args.synth_curved_text <= 1.0:
+        parser.error(f"--synth-curved-text must be in [0, 1], got {args.synth_curved_text}")
     args.hard_fonts_table = None
     if args.synth_hard_fonts:
         from .synth import load_hard_fonts

@@ -154,6 +154,9 @@ register_source("synthetic-clean", arg="SPLIT", render={"augment": False, "text"
                 help="the same mix rendered clean: dark text on white")(_rendered("synthetic-clean"))
 register_source("synthetic-words", arg="SPLIT", render={"augment": False, "text": "words"},
                 help="dictionary words only (lower / Title / UPPER case), clean")(_rendered("synthetic-words"))
+register_source("synthetic-curved", arg="SPLIT", render={"augment": False, "text": "words", "curved_text": 1.0},
+                help="dictionary words, clean, every one on an arc or a circle or strongly slanted (curved "
+                     "signs)")(_rendered("synthetic-curved"))
 
 
 @register_source("folder", arg="PATH", arg_required=True, help="images plus labels.tsv (filename<TAB>text)")

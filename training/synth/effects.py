@@ -4,16 +4,19 @@ Each render stage runs its effects in registration order. An effect runs when a 
 the sample's generator falls under its probability (an effect whose probability is 0 draws
 nothing, so adding one at probability 0 changes no render). ``p`` is a number, or the name of
 a :class:`~training.synth.render.RenderSpec` field that holds it (e.g. ``shape_jitter``:
-training renders may set it, benchmark renders leave it at 0).
+training renders may set it, benchmark renders leave it at 0), or a function of the spec.
 
 Effects of one ``group`` share ONE draw: the first whose cumulative probability the draw is
-under runs, the others do not. ``unless`` names effects that, if they ran on this sample,
+under runs, the others do not (a group whose probabilities are all 0 draws nothing). ``unless`` names effects that, if they ran on this sample,
 skip this one (without a draw).
 
 Stages and what their effects receive (``x``, ``rng``, ``size`` = font size in px):
 
 * ``glyphs``: the text mask (H, W, C) float32 in [0, 1] right after drawing (clean renders too);
 * ``mask``: the mask of an augmented render after neighbouring letters are cut (geometry);
+* ``shape``: the mask of any render (clean ones too) just before it is cropped to its ink:
+  the text-line shapes of curved signs (training renders set ``curved_text``; the frozen
+  ``curved`` benchmark renders them all);
 * ``image``: the composed RGB image of an augmented render, float (H, W, 3), values around
   0-255 (degradations; clipped to uint8 at the end).
 
@@ -32,7 +35,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-STAGES = ("glyphs", "mask", "image")
+STAGES = ("glyphs", "mask", "shape", "image")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Effect:
     name: str
     stage: str
     fn: Callable[[np.ndarray, np.random.Generator, int], np.ndarray]
-    p: float | str
+    p: float | str | Callable
     group: str | None = None
     unless: tuple[str, ...] = ()
 
@@ -49,7 +52,7 @@ class Effect:
 EFFECTS: dict[str, list[Effect]] = {s: [] for s in STAGES}
 
 
-def register(stage: str, name: str, p: float | str, group: str | None = None, unless: tuple[str, ...] = ()):
+def register(stage: str, name: str, p: float | str | Callable, group: str | None = None, unless: tuple[str, ...] = ()):
     """Decorator: add ``fn(x, rng, size) -> x`` to ``stage`` under ``name`` (see the module doc)."""
     if stage not in STAGES:
         raise ValueError(f"effect stage must be one of {STAGES}, got {stage!r}")
@@ -80,9 +83,13 @@ def apply(stage: str, x: np.ndarray, rng: np.random.Generator, size: int, spec=N
             j = i
             while j < len(effects) and effects[j].group == e.group:
                 j += 1
+            probabilities = [_probability(member, spec) for member in effects[i:j]]
+            if not any(probabilities):
+                i = j
+                continue
             r, cum = rng.random(), 0.0
-            for member in effects[i:j]:
-                cum = round(cum + _probability(member, spec), 12)
+            for member, p in zip(effects[i:j], probabilities):
+                cum = round(cum + p, 12)
                 if r < cum:
                     x = member.fn(x, rng, size)
                     applied.add(member.name)
@@ -100,6 +107,10 @@ def apply(stage: str, x: np.ndarray, rng: np.random.Generator, size: int, spec=N
 
 
 def _probability(e: Effect, spec) -> float:
+    if callable(e.p):
+        if spec is None:
+            raise ValueError(f"effect {e.name!r} takes its probability from the render spec; give the spec")
+        return float(e.p(spec))
     if isinstance(e.p, str):
         if spec is None:
             raise ValueError(f"effect {e.name!r} takes its probability from the render spec's {e.p!r}; give the spec")
@@ -176,6 +187,49 @@ def curve(m: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     map_x = np.tile(np.arange(w, dtype=np.float32), (h + 2 * pad, 1))
     map_y = np.arange(h + 2 * pad, dtype=np.float32)[:, None] + (offset - offset.mean())[None, :]
     out = cv2.remap(m, map_x, map_y, cv2.INTER_LINEAR, borderValue=0)
+    return out if out.ndim == 3 else out[..., None]
+
+
+# ---------------------------------------------------------------------------- curved-sign shapes
+def _on_circle(m: np.ndarray, span: float, arched: bool) -> np.ndarray:
+    """The text line laid along a circle: ``span`` radians of it, glyphs upright and turned
+    with the circle, arched (convex, like a shop sign's top line) or smiling (concave)."""
+    h, w = m.shape[:2]
+    radius = w / span  # at the middle of the text height
+    r_in, r_out = radius - h / 2, radius + h / 2
+    phi = np.linspace(-span / 2, span / 2, 64)
+    xs = np.concatenate([r_out * np.sin(phi), r_in * np.sin(phi)])
+    ys = np.concatenate([r_out * np.cos(phi), r_in * np.cos(phi)])
+    x0, y0 = xs.min(), ys.min()
+    X, Y = np.meshgrid(np.arange(int(np.ceil(xs.max() - x0)) + 2, dtype=np.float32) + x0,
+                       np.arange(int(np.ceil(ys.max() - y0)) + 2, dtype=np.float32) + y0)
+    r, angle = np.hypot(X, Y), np.arctan2(X, Y)  # angle 0 along +Y, growing to the right
+    src_x = (angle + span / 2) * radius
+    src_y = (r_out - r) if arched else (r - r_in)  # arched: the top of the text is outside
+    out = cv2.remap(m, src_x.astype(np.float32), src_y.astype(np.float32), cv2.INTER_LINEAR, borderValue=0)
+    out = out if out.ndim == 3 else out[..., None]
+    return out[::-1] if arched else out  # arched: the circle's centre below the text
+
+
+@register("shape", "arched_text", p=lambda spec: 0.4 * spec.curved_text, group="curved_text")
+def arched_text(m: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """A gently curved line: 20-57 degrees of a circle, arched or smiling."""
+    return _on_circle(m, rng.uniform(0.35, 1.0), bool(rng.random() < 0.6))
+
+
+@register("shape", "circular_text", p=lambda spec: 0.3 * spec.curved_text, group="curved_text")
+def circular_text(m: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Text round a seal, a badge or a roundel: 70-170 degrees of a circle."""
+    return _on_circle(m, rng.uniform(1.2, 3.0), bool(rng.random() < 0.6))
+
+
+@register("shape", "strong_slant", p=lambda spec: 0.3 * spec.curved_text, group="curved_text")
+def strong_slant(m: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """A strong shear (17-35 degrees either way): lettering painted or photographed aslant."""
+    h, w = m.shape[:2]
+    s = rng.uniform(0.3, 0.7) * (1 if rng.random() < 0.5 else -1)
+    M = np.float32([[1, -s, s * h if s > 0 else 0], [0, 1, 0]])
+    out = cv2.warpAffine(m, M, (w + int(np.ceil(abs(s) * h)) + 1, h), flags=cv2.INTER_LINEAR, borderValue=0)
     return out if out.ndim == 3 else out[..., None]
 
 

@@ -55,6 +55,8 @@ class RenderSpec:
         shape_jitter: share of samples (clean or augmented) whose glyphs are reshaped before
             anything else (the ``reshape`` effect): every training font then stands for many
             nearby designs; benchmark renders keep the default 0 (the fonts as drawn).
+        curved_text: share of samples whose text line is laid on an arc or a circle or
+            strongly slanted (the ``shape`` effects: curved signs); 0 for the usual benchmarks.
     """
 
     split: str = "train"
@@ -70,6 +72,7 @@ class RenderSpec:
     hard_fonts: tuple[tuple[str, float], ...] = ()
     hard_font_share: float = 0.0
     shape_jitter: float = 0.0
+    curved_text: float = 0.0
 
     def __post_init__(self):
         def put(name, value):
@@ -90,7 +93,7 @@ class RenderSpec:
         put("backgrounds", tuple(str(b) for b in self.backgrounds) if self.backgrounds else ())
         table = self.hard_fonts.items() if isinstance(self.hard_fonts, Mapping) else (self.hard_fonts or ())
         put("hard_fonts", tuple(sorted((str(k), float(v)) for k, v in table)))
-        for name in ("hard_font_share", "shape_jitter"):
+        for name in ("hard_font_share", "shape_jitter", "curved_text"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
@@ -221,6 +224,7 @@ class WordRenderer:
             a, b = int(max(0, x_start - cut[0])), int(min(W, x_end + cut[1] + 1))
             m = m[:, a:max(a + 1, b)]
         m = effects.apply("mask", m, rng, size, spec)
+        m = effects.apply("shape", m, rng, size, spec)
         ink = m.max(axis=-1)
         ys, xs = np.nonzero(ink > 0.1)
         if len(xs) == 0:
@@ -259,6 +263,8 @@ class WordRenderer:
         ImageDraw.Draw(mask).text((pad - left, pad - top), text, font=font, fill=255)
         m = np.asarray(mask, dtype=np.float32) / 255.0
         m = effects.apply("glyphs", m[..., None], rng, size, self.spec)[..., 0]
+        m = effects.apply("shape", m[..., None], rng, size, self.spec)[..., 0]
+        H, W = m.shape
         ys, xs = np.nonzero(m > 0.1)
         if len(xs) == 0:
             ys, xs = np.array([0, H - 1]), np.array([0, W - 1])
