@@ -22,12 +22,14 @@ whose emitting frames hold (almost) no ink is placed on the ink between its neig
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .config import RecognizerConfig
-from .preprocessing import Preprocessed
+from .preprocessing import Preprocessed, median_rows
 
 #: A column holds ink when it differs from the background by at least this many gray levels...
 INK_MIN_CONTRAST = 24.0
@@ -64,11 +66,14 @@ class FrameGeometry:
 
 def ink_columns(image: np.ndarray, content_width: int) -> np.ndarray:
     """Boolean ``(content_width,)``: which columns of a model-ready ``(H, W, C)`` uint8
-    image hold something that differs clearly from its background (the median border colour)."""
-    content = image[:, :content_width].astype(np.float32)
-    gray = content.mean(axis=2) if content.ndim == 3 else content
+    image hold something that differs clearly from its background (the median border gray)."""
+    content = image[:, :content_width]
+    if content.ndim == 3 and content.shape[2] == 3:
+        gray = cv2.cvtColor(np.ascontiguousarray(content), cv2.COLOR_RGB2GRAY)
+    else:
+        gray = content.reshape(content.shape[0], content.shape[1], -1)[:, :, 0]
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    contrast = np.abs(gray - np.median(border)).max(axis=0)
+    contrast = np.abs(gray.astype(np.int16) - int(median_rows(border))).max(axis=0)
     strongest = float(contrast.max()) if contrast.size else 0.0
     return contrast >= max(INK_MIN_CONTRAST, INK_RELATIVE_CONTRAST * strongest)
 
@@ -77,8 +82,9 @@ def model_boxes(spans: np.ndarray, geometry: FrameGeometry, content_width: int,
                 ink: np.ndarray | None = None, text: str | None = None) -> np.ndarray:
     """``(L, 2)`` frame spans (first, last emitting step) -> ``(L, 2)`` x-ranges in model pixels.
 
-    ``ink`` (from :func:`ink_columns`) moves a character whose emitting frames hold no ink
-    onto the ink between its neighbours' boxes; whitespace characters in ``text`` stay put.
+    ``ink`` (from :func:`ink_columns`) trims boxes to the text's ink (its first to last ink
+    column) and moves a character whose emitting frames hold (almost) no ink onto the ink
+    between its neighbours' boxes; whitespace characters in ``text`` stay put.
     """
     spans = np.asarray(spans).reshape(-1, 2)
     a, b = geometry.centres(spans[:, 0]), geometry.centres(spans[:, 1])
@@ -90,21 +96,30 @@ def model_boxes(spans: np.ndarray, geometry: FrameGeometry, content_width: int,
     inked = np.flatnonzero(ink)
     first, last = float(inked[0]), float(inked[-1] + 1)
     least = max(1, int(np.ceil(geometry.stride / 2)))  # ink columns a real emission covers
-    fixed = boxes.copy()
-    for k in range(len(boxes)):
+    counts = np.r_[0, np.cumsum(ink)].tolist()
+    n = len(ink)
+    # plain Python from here: a word has a handful of characters, numpy calls cost more
+    raw = boxes.tolist()
+    fixed = [list(box) for box in raw]
+    moved = []
+    for k, (x0, x1) in enumerate(raw):
         if text is not None and k < len(text) and text[k].isspace():
             continue
-        lo, hi = max(boxes[k, 0], first), min(boxes[k, 1], last)
-        if hi > lo and ink[int(np.floor(lo)):int(np.ceil(hi))].sum() >= least:
-            fixed[k] = (lo, hi)  # trimmed to the text's ink: no box reaches into the margins
-            continue
+        lo, hi = max(x0, first), min(x1, last)
+        start = min(max(math.floor(lo), 0), n)
+        stop = min(max(math.ceil(hi), start), n)
+        if hi > lo and counts[stop] - counts[start] >= least:
+            fixed[k] = [lo, hi]  # trimmed to the text's ink: no box reaches into the margins
+        else:
+            moved.append(k)
+    for k in moved:
         # emitted where there is (almost) no ink: the ink between the neighbours' boxes
-        left = max(fixed[k - 1, 1] if k else 0.0, first)
-        right = min(boxes[k + 1, 0] if k + 1 < len(boxes) else float(content_width), last)
-        cols = np.flatnonzero(ink[int(np.floor(left)):int(np.ceil(right))]) + int(np.floor(left))
+        left = max(fixed[k - 1][1] if k else 0.0, first)
+        right = min(raw[k + 1][0] if k + 1 < len(raw) else float(content_width), last)
+        cols = np.flatnonzero(ink[math.floor(left):math.ceil(right)]) + math.floor(left)
         if cols.size:
-            fixed[k] = (max(left, float(cols[0])), min(right, float(cols[-1] + 1)))
-    return fixed
+            fixed[k] = [max(left, float(cols[0])), min(right, float(cols[-1] + 1))]
+    return np.array(fixed, dtype=np.float64).reshape(-1, 2)
 
 
 def char_boxes(spans: np.ndarray, steps: int, prepped: Preprocessed, config: RecognizerConfig,

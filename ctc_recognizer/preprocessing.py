@@ -134,7 +134,11 @@ def decode_image(data: bytes, what: str = "image") -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 fmt, (width, height) = probe.format, probe.size
-                orientation = probe.getexif().get(274, 1) if fmt in ("JPEG", "MPO", "TIFF", "WEBP", "PNG") else 1
+                # (a PNG's EXIF may sit after its pixels: Pillow decodes the whole image to
+                # find it, so only look when the file names an EXIF chunk or profile)
+                has_exif = fmt in ("JPEG", "MPO", "TIFF", "WEBP") or (
+                    fmt == "PNG" and (b"eXIf" in data or b"exif" in data))
+                orientation = probe.getexif().get(274, 1) if has_exif else 1
     except Image.DecompressionBombError as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too many pixels"
@@ -314,7 +318,16 @@ def border_value(image: np.ndarray) -> np.ndarray:
     border = np.concatenate(
         [image[0], image[-1], image[:, 0], image[:, -1]], axis=0
     ).reshape(-1, image.shape[2])
-    return np.median(border, axis=0).astype(np.uint8)
+    return median_rows(border).astype(np.uint8)
+
+
+def median_rows(values: np.ndarray) -> np.ndarray:
+    """``np.median(values, axis=0)``, without its overhead on the small arrays of one image."""
+    ordered = np.sort(values, axis=0)
+    n = len(ordered)
+    if n % 2:
+        return ordered[n // 2].astype(np.float64)
+    return (ordered[n // 2 - 1].astype(np.float64) + ordered[n // 2]) / 2
 
 
 def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
@@ -340,10 +353,17 @@ def fit_to_model(image: np.ndarray, config: RecognizerConfig,
         new_w = width
     else:
         new_w = int(min(width, max(1, round(w * height / h))))
-    resized = _resize(image, new_w, height).astype(np.float32)
-    if scale != 1.0:
-        resized *= scale
-    resized = _to_channels(resized, config.channels)
+    resized = _resize(image, new_w, height)
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == config.channels == 3:
+        pass  # RGB uint8 (most inputs): already what the float path below would give
+    elif image.dtype == np.uint8 and image.ndim == 2 and config.channels in (1, 3):
+        resized = (resized[:, :, None] if config.channels == 1
+                   else cv2.cvtColor(resized, cv2.COLOR_GRAY2RGB))
+    else:
+        resized = resized.astype(np.float32)
+        if scale != 1.0:
+            resized *= scale
+        resized = _to_channels(resized, config.channels)
     if new_w == width:
         return resized, width
     out = np.empty((height, width, config.channels), dtype=np.uint8)
