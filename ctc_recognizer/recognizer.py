@@ -9,10 +9,14 @@ steps) -> character boxes (:func:`~ctc_recognizer.boxes.char_boxes`) -> :class:`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import shutil
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -36,6 +40,7 @@ from .input_check import layout_warning, reading_warning
 from .safety import check_onnx_model
 from .postprocessing import DECODERS, CTCOutput, CTCPostProcessor, encode_lexicon
 from .prediction import Prediction, most_confident
+from .prefetch import PREFETCH_CHUNKS, THREAD_NAME, chunked_map, default_workers
 from .preprocessing import (ImageInput, Preprocessed, group_by_width, load_array, prepare_array,
                             to_model_input)
 
@@ -267,6 +272,7 @@ class Recognizer(
         lexicon: Iterable[str] | LexiconIndex | None = None,
         return_probs: bool = False,
         rotate_tall: bool = True,
+        num_workers: int | None = None,
     ) -> Prediction | list[Prediction]:
         """Read one image (-> :class:`Prediction`) or a list/tuple of images (-> list).
 
@@ -279,6 +285,10 @@ class Recognizer(
             rotate_tall: a crop at least 1.5 times as tall as wide may hold vertical text (signs
                 and spines, as in ICDAR 2015): it is also read turned 90 degrees each way, and
                 the most confident of the three readings wins (as PaddleOCR turns tall crops).
+            num_workers: threads that load and preprocess the next batches of a list, and
+                post-process the last one, while the model reads the current one (default: the
+                CPU count, at most 4; 0: everything in the calling thread). Results come in input order; a bad image raises the
+                same error, for the first bad image in order, either way.
         """
         single = not isinstance(images, (list, tuple))
         batch = [images] if single else list(images)
@@ -288,11 +298,31 @@ class Recognizer(
             raise ValueError(f"unknown decoder {decoder!r}; choose one of {DECODERS}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
+            raise ValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
         post = CTCPostProcessor(self.charset, decoder, beam_width, lexicon)
+        workers = default_workers() if num_workers is None else num_workers
+        prepare = functools.partial(self.preprocess, rotate_tall=rotate_tall)
         results: list[Prediction] = []
-        for start in range(0, len(batch), batch_size):
-            chunk = [self.preprocess(image, rotate_tall) for image in batch[start:start + batch_size]]
-            results.extend(self._read(chunk, post, batch_size, return_probs))
+        if workers == 0 or len(batch) == 1:
+            for chunk in chunked_map(prepare, batch, batch_size):
+                results.extend(self._finish(chunk, self._infer(chunk, batch_size), post, return_probs))
+            return results[0] if single else results
+        # worker threads load and preprocess the next chunks and post-process the last one
+        # while this thread runs the model: ONNX Runtime, OpenCV and Pillow release the GIL
+        finishing: deque[Future] = deque()
+        with ThreadPoolExecutor(workers, thread_name_prefix=THREAD_NAME) as pool:
+            try:
+                with contextlib.closing(chunked_map(prepare, batch, batch_size, pool=pool)) as chunks:
+                    for chunk in chunks:
+                        inferred = self._infer(chunk, batch_size)
+                        finishing.append(pool.submit(self._finish, chunk, inferred, post, return_probs))
+                        while finishing and (finishing[0].done() or len(finishing) > PREFETCH_CHUNKS):
+                            results.extend(finishing.popleft().result())
+                while finishing:
+                    results.extend(finishing.popleft().result())
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
         return results[0] if single else results
 
     def preprocess(self, image: ImageInput, rotate_tall: bool = True) -> PreparedInput:
@@ -307,18 +337,22 @@ class Recognizer(
                 readings.append((rotation, prepare_array(turned, self.config, array.shape[:2])))
         return PreparedInput(readings, layout_warning(array))
 
-    def _read(self, chunk: list[PreparedInput], post: CTCPostProcessor,
-              batch_size: int, return_probs: bool) -> list[Prediction]:
-        """Model and post-processor on pre-processed inputs: one :class:`Prediction` each."""
+    def _infer(self, chunk: list[PreparedInput], batch_size: int) -> list[tuple[list, np.ndarray]]:
+        """The model on pre-processed inputs: ``(part, probabilities)`` per ONNX Runtime call,
+        ``part`` holding ``(index in chunk, rotation, Preprocessed)`` of each row."""
         candidates = [(k, rotation, prepped) for k, prepared in enumerate(chunk)
                       for rotation, prepped in prepared.readings]
-        readings: list[list[Prediction]] = [[] for _ in chunk]
-        # one ONNX Runtime call per input width (long crops may be read wider)
+        # one ONNX Runtime call per input width (long crops are read wider)
         parts = [[candidates[i] for i in idx[j:j + batch_size]]
                  for idx in group_by_width([c[2].image for c in candidates]).values()
                  for j in range(0, len(idx), batch_size)]
-        for part in parts:
-            probs = self.predict_probs([c[2].image for c in part])
+        return [(part, self.predict_probs([c[2].image for c in part])) for part in parts]
+
+    def _finish(self, chunk: list[PreparedInput], inferred: list[tuple[list, np.ndarray]],
+                post: CTCPostProcessor, return_probs: bool) -> list[Prediction]:
+        """Post-processor, boxes and the choice between readings: one :class:`Prediction` each."""
+        readings: list[list[Prediction]] = [[] for _ in chunk]
+        for part, probs in inferred:
             for (k, rotation, prepped), out, p in zip(part, post(probs), probs):
                 readings[k].append(self._prediction(out, prepped, p, return_probs, rotation))
         results = []
@@ -337,9 +371,9 @@ class Recognizer(
         return Prediction(
             text=out.text,
             confidence=out.confidence,
-            char_confidences=tuple(float(c) for c in out.char_confidences),
-            char_spans=tuple((int(a), int(b)) for a, b in out.spans),
-            char_boxes=tuple((round(float(a), 1), round(float(b), 1)) for a, b in boxes),
+            char_confidences=tuple(np.asarray(out.char_confidences, dtype=np.float64).tolist()),
+            char_spans=tuple((int(a), int(b)) for a, b in out.spans.tolist()),
+            char_boxes=tuple((round(a, 1), round(b, 1)) for a, b in boxes.tolist()),
             image_size=prepped.original_size,
             probabilities=probs if return_probs else None,
             rotation=rotation,
