@@ -1,7 +1,8 @@
 """Load test of the demo: start app.py on a free loopback port, call /predict from N concurrent
 gradio_client clients, print requests/s, p50/p95 latency and errors, then stop the app.
 
-    python bench/load_app.py [--clients 50] [--requests 400] [--app app.py] [--env KEY=VALUE ...]
+    python bench/load_app.py [--clients 50] [--requests 400] [--client gradio|http] [--app app.py]
+                             [--env KEY=VALUE ...]
 
 Loopback only; the app runs as a subprocess with its own GRADIO_TEMP_DIR (a temp folder that
 is removed afterwards). Each request uploads one of a few rendered word images.
@@ -19,6 +20,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -97,11 +99,46 @@ class App:
         self.stop()
 
 
+class HttpClient:
+    """Gradio's documented HTTP API (upload, call, read the event stream) on one httpx
+    connection: what gradio_client does, without its polling threads (which cost the client
+    ~0.1 s of CPU per request when latencies are seconds long)."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.url, self.http = url, httpx.Client(timeout=120)
+        self.info = self.http.get(url + "gradio_api/info").json()["named_endpoints"]
+        self.session_hash = uuid.uuid4().hex[:11]  # one visitor, as gradio_client (Gradio keeps state per session)
+
+    def predict(self, path: str, api_name: str = "/predict"):
+        import json
+
+        with open(path, "rb") as fh:
+            r = self.http.post(self.url + "gradio_api/upload", files={"files": (os.path.basename(path), fh)})
+        r.raise_for_status()
+        data = [{"path": r.json()[0], "orig_name": os.path.basename(path), "meta": {"_type": "gradio.FileData"}}]
+        data += [p["parameter_default"] for p in self.info[api_name]["parameters"][1:]]  # the rest: defaults
+        r = self.http.post(self.url + f"gradio_api/call{api_name}", json={"data": data, "session_hash": self.session_hash})
+        r.raise_for_status()
+        event = None
+        with self.http.stream("GET", self.url + f"gradio_api/call{api_name}/{r.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    payload = line.split(":", 1)[1].strip()
+                    if event == "error":
+                        raise RuntimeError(payload)
+                    return json.loads(payload)
+        raise RuntimeError("the event stream ended without a result")
+
+
 def run_clients(url: str, n_clients: int, n_requests: int, make_file, api_name: str = "/predict",
-                on_done=None) -> dict:
-    """``n_requests`` calls to ``api_name`` from ``n_clients`` threads; ``make_file(i)`` gives
-    the i-th request's file path (and may delete it after use if it returns a temp file).
-    Returns latencies (s), errors (messages) and wall time."""
+                on_done=None, client: str = "gradio") -> dict:
+    """``n_requests`` calls to ``api_name`` from ``n_clients`` threads (each a gradio_client
+    Client, or with ``client="http"`` an :class:`HttpClient`); ``make_file(i)`` gives the i-th
+    request's file path. Returns latencies (s), errors (messages) and wall time."""
     from gradio_client import Client, handle_file
 
     lock = threading.Lock()
@@ -110,7 +147,7 @@ def run_clients(url: str, n_clients: int, n_requests: int, make_file, api_name: 
     errors: list[str] = []
 
     def worker():
-        client = Client(url, verbose=False)
+        caller = HttpClient(url) if client == "http" else Client(url, verbose=False)
         while True:
             with lock:
                 i = next(counter, None)
@@ -119,7 +156,10 @@ def run_clients(url: str, n_clients: int, n_requests: int, make_file, api_name: 
             path = make_file(i)
             t0 = time.perf_counter()
             try:
-                client.predict(handle_file(path), api_name=api_name)
+                if client == "http":
+                    caller.predict(path, api_name=api_name)
+                else:
+                    caller.predict(handle_file(path), api_name=api_name)
                 ok, msg = True, None
             except Exception as exc:  # noqa: BLE001 - counted and shown, the load goes on
                 ok, msg = False, f"{type(exc).__name__}: {exc}"
@@ -161,6 +201,8 @@ def main(argv=None) -> None:
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--warmup", type=int, default=20, help="requests before timing (not counted)")
     ap.add_argument("--app", default=str(ROOT / "app.py"))
+    ap.add_argument("--client", choices=["gradio", "http"], default="gradio",
+                    help="gradio_client threads, or the plain HTTP API (lighter: measures the server)")
     ap.add_argument("--env", nargs="*", default=[], help="KEY=VALUE for the app's environment")
     args = ap.parse_args(argv)
     env = dict(kv.split("=", 1) for kv in args.env)
@@ -172,11 +214,14 @@ def main(argv=None) -> None:
             render(w, jitter=i).save(p)
             paths.append(p)
         with App(args.app, env) as app:
-            print(f"app {args.app} on {app.url}; {args.clients} clients, {args.requests} requests", flush=True)
+            print(f"app {args.app} on {app.url}; {args.clients} {args.client} clients, {args.requests} requests",
+                  flush=True)
             if args.warmup:
-                run_clients(app.url, min(args.clients, 4), args.warmup, lambda i: paths[i % len(paths)])
+                run_clients(app.url, min(args.clients, 4), args.warmup, lambda i: paths[i % len(paths)],
+                            client=args.client)
             server0, client0 = cpu_seconds(app.proc.pid), time.process_time()
-            result = run_clients(app.url, args.clients, args.requests, lambda i: paths[i % len(paths)])
+            result = run_clients(app.url, args.clients, args.requests, lambda i: paths[i % len(paths)],
+                                 client=args.client)
             server, client = cpu_seconds(app.proc.pid) - server0, time.process_time() - client0
             print(summary(result), flush=True)
             print(f"CPU per request: server {server / args.requests * 1000:.1f} ms, clients "

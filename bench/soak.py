@@ -3,7 +3,7 @@ requests (each a distinct image) from several clients, and print at intervals th
 memory (RSS), the size of its upload folder, its open file descriptors, throughput and
 p50/p95 latency. Stops by itself.
 
-    python bench/soak.py [--requests 20000] [--clients 8] [--interval 1000] [--app app.py]
+    python bench/soak.py [--requests 20000] [--clients 8] [--interval 1000] [--client gradio|http] [--app app.py]
                          [--env KEY=VALUE ...] [--tracemalloc OUT.txt]
 
 ``--tracemalloc OUT.txt`` runs the app under tracemalloc and writes, at each interval, the
@@ -100,6 +100,8 @@ def main(argv=None) -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--interval", type=int, default=1000, help="print a line every this many requests")
     ap.add_argument("--app", default=str(ROOT / "app.py"))
+    ap.add_argument("--client", choices=["gradio", "http"], default="gradio",
+                    help="gradio_client threads, or the plain HTTP API (lighter)")
     ap.add_argument("--env", nargs="*", default=[], help="KEY=VALUE for the app's environment")
     ap.add_argument("--tracemalloc", metavar="OUT", help="run the app under tracemalloc, growth report to OUT")
     ap.add_argument("--trace-every", type=float, default=60.0, help="seconds between tracemalloc reports")
@@ -153,7 +155,8 @@ def main(argv=None) -> None:
             print(f"soak: {args.app} on {app.url}, {args.requests} requests from {args.clients} clients; "
                   f"uploads in {app.temp_dir}; start rss {rss_mb(app.proc.pid):.1f} MB", flush=True)
             t0 = time.perf_counter()
-            result = run_clients(app.url, args.clients, args.requests, make_file, on_done=on_done)
+            result = run_clients(app.url, args.clients, args.requests, make_file, on_done=on_done,
+                                 client=args.client)
             print(f"done: {len(result['latencies'])} ok, {len(result['errors'])} errors in "
                   f"{time.perf_counter() - t0:.0f} s; final rss {rss_mb(app.proc.pid):.1f} MB", flush=True)
             for msg in sorted(set(result["errors"]))[:5]:
