@@ -91,6 +91,8 @@ def model_boxes(spans: np.ndarray, geometry: FrameGeometry, content_width: int,
     half = geometry.stride / 2
     boxes = np.stack([np.minimum(a, b) - half, np.maximum(a, b) + half], axis=1)
     boxes = np.clip(boxes, 0, content_width)
+    # a frame read in the right padding still gets a box: the last half stride of the content
+    boxes[:, 0] = np.minimum(boxes[:, 0], np.maximum(boxes[:, 1] - half, 0))
     if ink is None or not ink.any() or len(boxes) == 0:
         return boxes
     inked = np.flatnonzero(ink)

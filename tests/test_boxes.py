@@ -103,3 +103,10 @@ def test_ink_columns_ignore_the_background():
     img[:, 40:] = 224         # a faint background change is not ink
     ink = ink_columns(img, 64)
     assert np.flatnonzero(ink).tolist() == list(range(10, 20))
+
+
+def test_a_frame_read_in_the_padding_still_gets_a_box():
+    geo = FrameGeometry(stride=4.0, offset=2.5, columns=32)
+    boxes = model_boxes(np.array([[2, 3], [30, 31]]), geo, 60)  # frames 30-31 lie past column 60
+    assert boxes[1].tolist() == [58.0, 60.0]
+    assert all(x0 < x1 for x0, x1 in boxes.tolist())
