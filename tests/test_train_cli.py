@@ -40,6 +40,7 @@ def base_args(crops: Path, out: Path, epochs: int = 3) -> list[str]:
             "--threads", "2"]
 
 
+@pytest.mark.slow  # a full training run (minutes on 2 cores); scripts/test.sh -m "" runs it
 def test_train_from_config_file_exports_a_loadable_model(crops, tmp_path):
     """Also: a --holdout-list source is a test set, scored (test_*) but outside val_cer."""
     shelf = make_labels_folder(tmp_path / "shelf", TINY_WORDS[:10])
@@ -103,6 +104,7 @@ def test_init_from_a_model_of_other_geometry_stops_with_a_clear_error(crops, tmp
     assert not (out / "train_config.json").exists()
 
 
+@pytest.mark.slow  # a full training run (minutes on 2 cores); scripts/test.sh -m "" runs it
 def test_killed_run_resumes_where_it_stopped(crops, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
@@ -137,6 +139,7 @@ def test_killed_run_resumes_where_it_stopped(crops, tmp_path):
     assert (out / "model" / "model.onnx").is_file()
 
 
+@pytest.mark.slow  # a full training run (minutes on 2 cores); scripts/test.sh -m "" runs it
 def test_mirrored_strategy_on_two_logical_cpus(crops, tmp_path):
     out = tmp_path / "run"
     res = run_train(base_args(crops, out, epochs=1) + ["--strategy", "mirrored", "--logical-cpus", "2"])

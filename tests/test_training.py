@@ -289,28 +289,43 @@ def test_fonts_are_drawn_per_family_and_words_mode_renders_dictionary_words():
     assert any(t.isupper() for t in texts) and any(t.islower() for t in texts)
 
 
-def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer, tiny_model_dir, tmp_path, capsys,
-                                                                      caplog):
-    """training.mine_fonts reads words rendered in each font with a model and counts the misses;
-    --synth-hard-fonts draws a share of the training fonts in proportion to them (capped)."""
-    import json
+def test_mining_tables_name_fonts_by_their_path_below_the_font_folder():
+    """Same-named files in different folders stay apart; older tables keyed by file name still match."""
+    from training.synth import font_key, hard_font_weight
 
-    from training import data as D
-    from training.mine_fonts import load_hard_fonts, main, mine
-    from training.synth import RenderSpec, WordRenderer, discover_fonts, font_key, hard_font_weight
-
-    # tables name a font by its path below the font folder: same-named files stay apart;
-    # older tables keyed by file name still match
     x, y = "/usr/share/fonts/truetype/a/X.ttf", "/usr/share/fonts/truetype/b/X.ttf"
     assert font_key(x) == "truetype/a/X.ttf" and font_key(x) != font_key(y)
     assert hard_font_weight({"truetype/a/X.ttf": 2, "X.ttf": 3}, x) == 2
     assert hard_font_weight({"truetype/a/X.ttf": 2, "X.ttf": 3}, y) == 3
     assert hard_font_weight({"other.ttf": 3}, y) == 0
 
+
+def _two_fonts():
+    from training.synth import discover_fonts
+
     infos = sorted({f.path: f for fonts in discover_fonts().values() for f in fonts}.values(), key=lambda f: f.path)
     if len(infos) < 2:
         pytest.skip("needs two font files")
-    a, b = infos[0], infos[-1]
+    return infos[0], infos[-1]
+
+
+def _hard_table(tmp_path, a, b):
+    """A table where font a was misread 30 times in 40 words (capped to 10) and b never."""
+    import json
+
+    from training.synth import font_key
+
+    path = tmp_path / "hard.json"
+    path.write_text(json.dumps({"split": "train", "fonts": {font_key(a.path): {"errors": 30, "words": 40},
+                                                            font_key(b.path): {"errors": 0, "words": 40}}}))
+    return path
+
+
+def test_mine_counts_the_words_a_model_misreads_per_font(recognizer):
+    from training.mine_fonts import mine
+    from training.synth import font_key
+
+    a, b = _two_fonts()
     table = mine(recognizer, fonts=[a, b], per_font=4, workers=1)
     assert table["words"] == 8 and set(table["fonts"]) == {font_key(a.path), font_key(b.path)}
     for entry in table["fonts"].values():
@@ -318,17 +333,22 @@ def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer,
         assert len(entry["examples"]) == min(5, entry["errors"]) and all(t != p for t, p in entry["examples"])
     assert table["errors"] == sum(e["errors"] for e in table["fonts"].values())
 
-    # a table where font a was misread 30 times in 40 words (capped to 10) and b never
-    path = tmp_path / "hard.json"
-    path.write_text(json.dumps({"split": "train", "fonts": {font_key(a.path): {"errors": 30, "words": 40},
-                                                            font_key(b.path): {"errors": 0, "words": 40}}}))
-    weights = load_hard_fonts(path)
+
+def test_a_mining_table_steers_the_font_draws_of_training_renders(tmp_path):
+    """--synth-hard-fonts draws a share of the training fonts in proportion to the misses (capped)."""
+    from training import data as D
+    from training.synth import RenderSpec, WordRenderer, font_key, load_hard_fonts
+
+    a, b = _two_fonts()
+    weights = load_hard_fonts(_hard_table(tmp_path, a, b))
     assert weights == {font_key(a.path): 10.0, font_key(b.path): 0.0}
     rng = np.random.default_rng(0)
-    hard = WordRenderer(RenderSpec("train", fonts=[a.path, b.path], augment=False, hard_fonts=weights, hard_font_share=1.0))
+    hard = WordRenderer(RenderSpec("train", fonts=[a.path, b.path], augment=False, hard_fonts=weights,
+                                   hard_font_share=1.0))
     picks = [hard.pick_font(rng) for _ in range(2000)]
     assert picks.count(a.path) / len(picks) > 0.9  # 10.5 : 0.5
-    half = WordRenderer(RenderSpec("train", fonts=[a.path, b.path], augment=False, hard_fonts=weights, hard_font_share=0.5))
+    half = WordRenderer(RenderSpec("train", fonts=[a.path, b.path], augment=False, hard_fonts=weights,
+                                   hard_font_share=0.5))
     picks = [half.pick_font(rng) for _ in range(2000)]
     assert 0.65 < picks.count(a.path) / len(picks) < 0.8  # 0.5 * 0.955 + 0.5 * 0.5
     with pytest.raises(ValueError, match="hard_fonts"):
@@ -345,35 +365,52 @@ def test_font_mining_table_steers_the_font_draws_of_training_renders(recognizer,
     assert len(list(cache.glob("synth-train-6-*.npz"))) == 2
     assert not np.array_equal(plain.images, steered.images)  # the table reached the rendering workers
 
-    # the trainer says how much of the table matched this machine's training fonts
+
+def test_the_trainer_says_how_much_of_a_mining_table_matched(tmp_path, caplog):
     import logging
 
     from training.train import parse_args, prepare_data
 
+    a, b = _two_fonts()
+    path = _hard_table(tmp_path, a, b)
     args = parse_args(["--data", "synthetic", "--synth-train-size", "4", "--synth-val-size", "2",
-                       "--synth-hard-fonts", str(path), "--cache-dir", str(cache), "--output-dir", str(tmp_path / "r")])
-    assert args.hard_fonts_table == weights  # read once, by parse_args; prepare_data uses that copy
+                       "--synth-hard-fonts", str(path), "--cache-dir", str(tmp_path / "cache"),
+                       "--output-dir", str(tmp_path / "r")])
+    from training.synth import load_hard_fonts
+
+    assert args.hard_fonts_table == load_hard_fonts(path)  # read once, by parse_args; prepare_data uses that copy
     args.synth_hard_fonts = str(tmp_path / "moved-away.json")
     with caplog.at_level(logging.INFO, logger="training"):
         prepare_data(args, RecognizerConfig(vocab=ALPHANUMERIC, height=32, width=128), Charset(ALPHANUMERIC),
                      time_steps=32)
     assert "training font files misread in it" in caplog.text
 
-    # bad tables: clear errors naming the file, before a training run writes anything
+
+def test_bad_mining_tables_are_clear_errors_before_a_run_writes_anything(tmp_path, capsys):
+    from training.synth import load_hard_fonts
+    from training.train import parse_args
 
     with pytest.raises(SystemExit, match="no such file.*training.mine_fonts"):
         parse_args(["--data", "synthetic", "--synth-hard-fonts", str(tmp_path / "missing.json"), "--output-dir", "x"])
     (tmp_path / "bad.json").write_text('{"fonts": [1, 2]}')
     with pytest.raises(SystemExit, match="not a mining table"):
         load_hard_fonts(tmp_path / "bad.json")
+    (tmp_path / "ok.json").write_text('{"split": "train", "fonts": {"a.ttf": {"errors": 1, "words": 4}}}')
     with pytest.raises(SystemExit):
-        parse_args(["--data", "synthetic", "--synth-hard-fonts", str(path), "--synth-hard-font-share", "1.5",
-                    "--output-dir", "x"])
+        parse_args(["--data", "synthetic", "--synth-hard-fonts", str(tmp_path / "ok.json"),
+                    "--synth-hard-font-share", "1.5", "--output-dir", "x"])
     assert "--synth-hard-font-share must be in [0, 1], got 1.5" in capsys.readouterr().err
     (tmp_path / "nan.json").write_text('{"fonts": {"a.ttf": {"errors": NaN, "words": 4}}}')
     with pytest.raises(SystemExit, match="not numbers"):
         load_hard_fonts(tmp_path / "nan.json")
-    # the command line: a table of the test fonts is written, and refused as training guidance
+
+
+def test_the_mine_command_writes_a_table_that_training_refuses_for_held_out_fonts(tiny_model_dir, tmp_path):
+    import json
+
+    from training.mine_fonts import main
+    from training.synth import discover_fonts, load_hard_fonts
+
     out = tmp_path / "test_fonts.json"
     assert main(["--model", str(tiny_model_dir), "--split", "test", "--per-font", "1", "--workers", "1",
                  "--output", str(out)]) == 0
@@ -657,6 +694,7 @@ def test_long_crops_read_the_same_in_keras_and_onnx(tiny_model_dir):
     assert np.abs(np.asarray(wide(x, training=False)) - onnx_probs).max() < 1e-4
 
 
+@pytest.mark.slow  # builds and exports the seed architecture (~40 s on 2 cores); scripts/test.sh -m "" runs it
 def test_seed_exports_at_its_fixed_width(tmp_path):
     """seed's time steps are rows x columns of its feature map (time_columns): no other width,
     so no long-crop reading."""
