@@ -19,6 +19,15 @@ def _file_paths(samples) -> list[str]:
         getattr(samples, "base", samples), D.FileSampleSet) else []
 
 
+def _add_eval_set(val_sets: dict, natural: dict, ci_sets: set, name: str, samples, config, case_insensitive: bool):
+    from . import data as D
+
+    val_sets[name] = (D.to_model_arrays(samples, config), samples.texts)
+    natural[name] = samples
+    if case_insensitive:
+        ci_sets.add(name)
+
+
 def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int,
                  natural: dict | None = None):
     from . import data as D
@@ -28,6 +37,7 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
     natural = {} if natural is None else natural  # filled: set name -> its samples at natural size
     weights = args.data_weights or [1.0] * len(args.data)
     holdout_keys = D.read_holdout_list(args.holdout_list) if args.holdout_list else None
+    val_keys = D.read_holdout_list(args.val_list) if getattr(args, "val_list", None) else None
     unknown_ci = set(args.case_insensitive_data or []) - set(args.data)
     if unknown_ci:
         raise SystemExit(f"--case-insensitive-data {sorted(unknown_ci)} are not --data sources")
@@ -49,15 +59,25 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
                 val = D.filter_labels(sources.load(spec, sources.LoadOptions(split="val")), charset,
                                       args.unknown_chars, max_steps=time_steps)
             else:
-                split = D.holdout_by_list(src, holdout_keys) if holdout_keys else None
-                src, val = split or D.holdout_split(src, args.holdout)
-                if split is not None:  # the listed crops are a test set: reported, never selected on
+                val = None
+                test = D.holdout_by_list(src, holdout_keys) if holdout_keys else None
+                if test is not None:  # the --holdout-list crops are a test set: reported, never selected on
+                    src, held = test
                     test_sets.add(src.name)
+                    _add_eval_set(val_sets, natural, ci_sets, src.name, held, config, case_insensitive)
+                listed = D.holdout_by_list(src, val_keys) if val_keys else None
+                if listed is not None:  # --val-list crops: validation, taken out of training
+                    src, val = listed
+                elif test is None:
+                    src, val = D.holdout_split(src, args.holdout)
+                if val is not None and len(val):
+                    name = f"{src.name}-val" if test is not None else src.name
+                    _add_eval_set(val_sets, natural, ci_sets, name, val, config, case_insensitive)
+                train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
+                                                      case_insensitive=case_insensitive))
+                continue
             if len(val):
-                val_sets[src.name] = (D.to_model_arrays(val, config), val.texts)
-                natural[src.name] = val
-                if case_insensitive:
-                    ci_sets.add(src.name)
+                _add_eval_set(val_sets, natural, ci_sets, src.name, val, config, case_insensitive)
         train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
                                               case_insensitive=case_insensitive))
     synth_val = {}

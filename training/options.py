@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "scored each epoch as test_<source>_* but never used to pick a checkpoint, the LR or when to "
                    "stop; the rest of a source it names is all trained on, sources it does not name are split "
                    "by --holdout")
+    g.add_argument("--val-list", help="file naming validation samples (<folder>/<file> per line, e.g. "
+                   "training/splits/real_val.txt): never trained on, scored each epoch as <source>-val and "
+                   "used, with the other validation sets, to pick the checkpoint")
     g.add_argument("--case-insensitive-data", nargs="*", default=[],
                    help="--data sources whose labels carry no case (e.g. SVT's all-caps labels): trained "
                         "with case-folded CTC, validated ignoring case")
