@@ -198,6 +198,8 @@ def main(argv=None) -> None:
                    help="held-out-font synthetic words, dark text on white, no degradation (0: none)")
     p.add_argument("--synthetic-words", type=int, default=1000,
                    help="held-out-font dictionary words (lower / Title / UPPER case), clean (0: none)")
+    p.add_argument("--curved", type=int, default=1000,
+                   help="held-out-font dictionary words on arcs, circles and strong slants (bench/sets/curved-v1; 0: none)")
     p.add_argument("--real-holdout", action="store_true", help="also the held-out real crops of ../shared/data")
     p.add_argument("--real-val", action="store_true",
                    help="also the real validation crops (training/splits/real_val.txt), per source")
@@ -241,6 +243,9 @@ def main(argv=None) -> None:
             "synthetic-clean", args.synthetic_clean)
     if args.synthetic:
         datasets[f"synthetic degraded, held-out fonts ({args.synthetic})"] = synthetic_set("synthetic", args.synthetic)
+    if args.curved:
+        datasets[f"synthetic curved words, held-out fonts ({args.curved})"] = synthetic_set(
+            "synthetic-curved", args.curved)
     per_source = {}
     real = []
     if args.real_holdout:

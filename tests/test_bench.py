@@ -27,7 +27,7 @@ def test_compare_script_scores_engines_on_the_same_words(tiny_model_dir, tmp_pat
     js, md = tmp_path / "r.json", tmp_path / "r.md"
     out = subprocess.run([sys.executable, "bench/compare.py", "--engines", "default", "--model",
                           f"tiny={tiny_model_dir}", "--synthetic-words", "12", "--synthetic-clean", "0",
-                          "--synthetic", "0", "--batch1-images", "4", "--json-out", str(js),
+                          "--synthetic", "0", "--curved", "0", "--batch1-images", "4", "--json-out", str(js),
                           "--markdown-out", str(md)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
@@ -37,7 +37,7 @@ def test_compare_script_scores_engines_on_the_same_words(tiny_model_dir, tmp_pat
     assert all(0 <= r["word_accuracy"] <= r["word_accuracy_ci"] <= 1 and r["words_per_s_batch64"] > 0 for r in rows)
     assert "| synthetic words, clean, held-out fonts (12) | tiny |" in md.read_text()
     acc = subprocess.run([sys.executable, "bench/compare.py", "--engines", "--model", f"tiny={tiny_model_dir}",
-                          "--synthetic-words", "6", "--synthetic-clean", "0", "--synthetic", "0",
+                          "--synthetic-words", "6", "--synthetic-clean", "0", "--synthetic", "0", "--curved", "0",
                           "--accuracy-only", "--json-out", str(js)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert acc.returncode == 0, acc.stderr
