@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run the default test suite (the README's test command).
 #   scripts/test.sh [extra pytest args]      e.g. scripts/test.sh -m ""   to include slow tests
+# The tests run in their own virtualenv, .venv-dev (TensorFlow, tf2onnx, pytest, Playwright: ~3 GB),
+# so the demo's .venv (the README's first command, ~600 MB) stays small. VENV=DIR picks another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }; then
@@ -15,9 +17,10 @@ if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v su
   fi
 fi
 PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -r requirements-train.txt -e .
+VENV=${VENV:-.venv-dev}
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -r requirements-train.txt -e .
 export CUDA_VISIBLE_DEVICES="" TF_CPP_MIN_LOG_LEVEL=2
 if [ "$#" -eq 0 ]; then set -- -m "not slow"; fi
-exec .venv/bin/python -m pytest -q "$@"
+exec "$VENV/bin/python" -m pytest -q "$@"
