@@ -2,20 +2,13 @@
 
     python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT honoured)
 
-A thin shell over ``ctc_recognizer.Recognizer``: wiring and drawing only. Operator settings
-(environment variables, read when the app is built):
-
-    CTC_DEMO_MODELS          Hub ids offered besides the bundled model, comma-separated ("org/a,org/b")
-    CTC_DEMO_ALLOW_LOCAL     1: local model folders may be named too (off: a public Space must not)
-    CTC_DEMO_HUB_TIMEOUT     seconds to wait for the Hugging Face Hub before a clear error (5)
-    CTC_DEMO_MAX_FILE_MB     largest upload, MB (10)
-    CTC_DEMO_MAX_BATCH_FILES most files in one batch (50)
-    CTC_DEMO_DELETE_CACHE    "frequency,age" in seconds: uploads older than age are deleted every
-                             frequency seconds (300,900); "off" keeps them
-    CTC_DEMO_MAX_BATCH       /predict calls that arrive together share one ONNX Runtime call, up to
-                             this many images (32)
-    CTC_DEMO_QUEUE_SIZE      requests that may wait in the queue before new ones are refused (256)
-    CTC_DEMO_SESSIONS        visitor sessions Gradio keeps in memory (500)
+A thin shell over ``ctc_recognizer.Recognizer``: wiring and drawing only. Operator settings,
+environment variables read when the app is built (defaults in brackets):
+CTC_DEMO_MODELS Hub ids offered besides the bundled model ("org/a,org/b") [none];
+CTC_DEMO_ALLOW_LOCAL=1 local model folders too [off]; CTC_DEMO_HUB_TIMEOUT seconds [5];
+CTC_DEMO_MAX_FILE_MB [10]; CTC_DEMO_MAX_BATCH_FILES [50]; CTC_DEMO_DELETE_CACHE "frequency,age"
+seconds or "off" [300,900]; CTC_DEMO_MAX_BATCH images per shared model call [32];
+CTC_DEMO_QUEUE_SIZE waiting requests [256]; CTC_DEMO_SESSIONS sessions kept in memory [500].
 """
 
 from __future__ import annotations
@@ -168,11 +161,6 @@ def read_upload(upload) -> tuple[np.ndarray, str]:
         raise gr.Error(_clean(str(exc))) from None
 
 
-def _lexicon(text: str | None) -> list[str] | None:
-    words = (text or "").replace(",", " ").split()
-    return words or None
-
-
 class Batcher:
     """Visitors' images read together: each caller decodes its own image (its errors stay its
     own), then waits while one thread reads up to ``max_batch`` waiting images in one call."""
@@ -189,13 +177,10 @@ class Batcher:
 
     def _loop(self) -> None:
         while True:
-            jobs = [self.jobs.get()]
-            deadline = time.monotonic() + self.wait_s
-            while len(jobs) < self.max_batch:
-                try:
+            jobs, deadline = [self.jobs.get()], time.monotonic() + self.wait_s
+            with contextlib.suppress(queue.Empty):
+                while len(jobs) < self.max_batch:
                     jobs.append(self.jobs.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
             for rec in {id(j[0]): j[0] for j in jobs}.values():
                 mine = [j for j in jobs if j[0] is rec]
                 try:
@@ -207,6 +192,39 @@ class Batcher:
                         done.set_result(preds[k] if preds is not None else rec(array))
                     except Exception as exc:  # noqa: BLE001 - handed to the caller
                         done.set_exception(exc)
+
+
+def sweep_uploads(demo: gr.Blocks, age: float) -> int:
+    """Delete this app's uploads older than ``age`` s -> files removed. Gradio's own delete_cache
+    iterates sets that uploads change meanwhile (the first RuntimeError stops it for good) and
+    never removes the empty tmp* file each upload leaves, nor the emptied folders."""
+    kept = set().union(*(getattr(b, "keep_in_cache", set()) for b in demo.blocks.values()))
+    now, removed, folder = time.time(), 0, Path(gr.utils.get_upload_folder())
+    old = lambda p: now - p.lstat().st_ctime > age  # noqa: E731
+    for files in list(demo.temp_file_sets):
+        for f in list(files):
+            with contextlib.suppress(OSError):
+                if f not in kept and old(Path(f)):
+                    os.remove(f)
+                    removed += 1
+            if not os.path.exists(f):
+                files.discard(f)
+    for p in folder.iterdir() if folder.is_dir() else ():
+        with contextlib.suppress(OSError):
+            if p.name.startswith("tmp") and p.is_file() and p.stat().st_size == 0 and old(p):
+                p.unlink()
+                removed += 1
+            elif p.is_dir() and old(p) and not any(p.iterdir()):
+                p.rmdir()
+    return removed
+
+
+def _sweeper(demo: gr.Blocks, frequency: int, age: int) -> None:
+    while not time.sleep(frequency):
+        try:
+            sweep_uploads(demo, age)
+        except Exception:  # noqa: BLE001 - log and keep sweeping
+            logger.exception("cleaning the upload folder failed")
 
 
 # ------------------------------------------------------------------ drawing
@@ -282,8 +300,8 @@ def analyze(settings: Settings, image, decoder, beam_width, lexicon_text, model_
     rec = load_model(model_id, settings)
     array, _ = read_upload(image)
     try:
-        pred = rec(array, decoder=decoder, beam_width=int(beam_width), lexicon=_lexicon(lexicon_text),
-                   return_probs=True)
+        lexicon = (lexicon_text or "").replace(",", " ").split() or None
+        pred = rec(array, decoder=decoder, beam_width=int(beam_width), lexicon=lexicon, return_probs=True)
     except USER_ERRORS as exc:
         raise gr.Error(_clean(str(exc))) from None
     chars = [(ch, round(c, 3)) for ch, c in zip(pred.text, pred.char_confidences)]
@@ -348,10 +366,6 @@ def batch_read(settings: Settings, files, model_id):
     return rows, write_csv(rows)
 
 
-def example_images() -> list[str]:
-    return sorted(str(p) for p in EXAMPLES_DIR.glob("*.png")) if EXAMPLES_DIR.is_dir() else []
-
-
 def api_snippet(url: str | None = None) -> str:
     url = url or f"http://127.0.0.1:{os.environ.get('GRADIO_SERVER_PORT', '7860')}/"
     return ("```python\nfrom gradio_client import Client, handle_file\n"
@@ -394,7 +408,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                 with gr.Column():
                     image = gr.Image(type="filepath", sources=["upload", "clipboard", "webcam"],
                                      label="Word image", height=150)
-                    examples = example_images()
+                    examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
                     if examples:
                         gr.Examples(examples, inputs=image, label="Examples (click one)", examples_per_page=8)
                     lexicon = gr.Textbox(label="Lexicon (optional): allowed words, separated by spaces or commas")
@@ -441,6 +455,8 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
         demo.load(api_snippet_for, None, snippet, **private)
     demo.queue(default_concurrency_limit=4, max_size=settings.queue_size)
     demo.ctc_settings = settings
+    if settings.delete_cache:
+        threading.Thread(target=_sweeper, args=(demo, *settings.delete_cache), daemon=True).start()
     return demo
 
 

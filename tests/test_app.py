@@ -238,6 +238,14 @@ def test_upload_cache_is_cleaned(words):
         while any(f.exists() for f in uploaded) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert not any(f.exists() for f in uploaded)
+        # what Gradio's own cleaning leaves: an empty tmp* file per upload, and emptied folders
+        folder = Path(app.gr.utils.get_upload_folder())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (any(f.parent.exists() for f in uploaded) or any(
+                p.stat().st_size == 0 and time.time() - p.stat().st_ctime > 3 for p in folder.glob("tmp*"))):
+            time.sleep(0.5)
+        assert not any(f.parent.exists() for f in uploaded)
+        assert not [p for p in folder.glob("tmp*") if p.stat().st_size == 0 and time.time() - p.stat().st_ctime > 3]
     finally:
         demo.close()
 
