@@ -33,16 +33,17 @@ from huggingface_hub.errors import (
 
 from .boxes import char_boxes
 from .charset import Charset
-from .config import CONFIG_NAME, RecognizerConfig, atomic_write_bytes
+from .config import CONFIG_NAME, RecognizerConfig
 from .decoding import LexiconIndex
 from .errors import ConfigError, ModelLoadError, ModelNotFoundError
+from .files import atomic_write_bytes
 from .input_check import layout_warning, reading_warning
 from .safety import check_onnx_model
-from .postprocessing import DECODERS, CTCOutput, CTCPostProcessor, encode_lexicon
+from .postprocessing import CTCOutput, CTCPostProcessor, encode_lexicon
 from .prediction import Prediction, most_confident
-from .prefetch import PREFETCH_CHUNKS, THREAD_NAME, chunked_map, default_workers
+from .prefetch import PREFETCH_CHUNKS, THREAD_NAME, check_workers, chunked_map, default_workers
 from .preprocessing import (ImageInput, Preprocessed, group_by_width, load_array, prepare_array,
-                            to_model_input)
+                            read_image, to_model_input)
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,6 @@ MODEL_CARD_NAME = "README.md"
 TALL_RATIO = 1.5
 
 
-#: The name tests and older callers use for :func:`~ctc_recognizer.prediction.most_confident`.
-_most_confident = most_confident
-
-
 @dataclass(frozen=True)
 class PreparedInput:
     """One input after the pre-processor: the model-ready image of each reading to try, as
@@ -64,6 +61,18 @@ class PreparedInput:
 
     readings: list[tuple[int, Preprocessed]]
     layout_warning: str | None = None
+
+
+#: Inputs workers may load themselves; anything else (a PIL image) is loaded in the caller.
+_THREAD_SAFE_INPUTS = (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)
+
+
+def _load_in_caller(image: ImageInput) -> ImageInput:
+    """A PIL image -> an array, in the calling thread; other inputs as they are. Pillow loads
+    an opened image lazily and not thread-safely: two worker threads loading the same image
+    (a list that repeats it) can crash inside Pillow, so workers get only paths, bytes and
+    arrays."""
+    return image if isinstance(image, _THREAD_SAFE_INPUTS) else read_image(image)
 
 
 def _hub_error(model_id: str, exc: Exception) -> ModelNotFoundError:
@@ -287,21 +296,18 @@ class Recognizer(
                 the most confident of the three readings wins (as PaddleOCR turns tall crops).
             num_workers: threads that load and preprocess the next batches of a list, and
                 post-process the last one, while the model reads the current one (default: the
-                CPU count, at most 4; 0: everything in the calling thread). Results come in input order; a bad image raises the
-                same error, for the first bad image in order, either way.
+                CPUs this process may use, at most 4; 0: everything in the calling thread).
+                Results come in input order; a bad image raises the same error, for the first
+                bad image in order, either way. PIL images are loaded in the calling thread.
         """
         single = not isinstance(images, (list, tuple))
         batch = [images] if single else list(images)
         if not batch:
             raise ValueError("empty batch: no images given")
-        if decoder not in DECODERS:
-            raise ValueError(f"unknown decoder {decoder!r}; choose one of {DECODERS}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
-            raise ValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
-        post = CTCPostProcessor(self.charset, decoder, beam_width, lexicon)
-        workers = default_workers() if num_workers is None else num_workers
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        workers = default_workers() if num_workers is None else check_workers(num_workers)
+        post = CTCPostProcessor(self.charset, decoder, beam_width, lexicon)  # checks the decoder
         prepare = functools.partial(self.preprocess, rotate_tall=rotate_tall)
         results: list[Prediction] = []
         if workers == 0 or len(batch) == 1:
@@ -313,7 +319,8 @@ class Recognizer(
         finishing: deque[Future] = deque()
         with ThreadPoolExecutor(workers, thread_name_prefix=THREAD_NAME) as pool:
             try:
-                with contextlib.closing(chunked_map(prepare, batch, batch_size, pool=pool)) as chunks:
+                chunks = chunked_map(prepare, batch, batch_size, pool=pool, in_caller=_load_in_caller)
+                with contextlib.closing(chunks):
                     for chunk in chunks:
                         inferred = self._infer(chunk, batch_size)
                         finishing.append(pool.submit(self._finish, chunk, inferred, post, return_probs))
