@@ -29,7 +29,8 @@ class Prediction:
             rotation // 90)`` gives the image the text and ``char_boxes`` refer to).
         warning: a hint, for people, when the input is unlikely to be one word or short line
             (several lines of text, a very large or tall image, a low confidence), e.g. "This
-            looks like several lines of text; crop a single word or line."; None otherwise.
+            looks like several lines of text; crop a single word or line.", or "No text found
+            in this image." for a blank crop (read as empty text); None otherwise.
             The thresholds are constants in :mod:`ctc_recognizer.input_check`.
     """
 

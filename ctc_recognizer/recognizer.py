@@ -37,8 +37,9 @@ from .config import CONFIG_NAME, RecognizerConfig
 from .decoding import LexiconIndex
 from .errors import ConfigError, ModelLoadError, ModelNotFoundError
 from .files import atomic_write_bytes
-from .input_check import layout_warning, reading_warning
+from .input_check import NO_TEXT_WARNING, has_no_text, layout_warning, reading_warning
 from .safety import check_onnx_model
+from .decoding import empty_confidence
 from .postprocessing import CTCOutput, CTCPostProcessor, encode_lexicon
 from .prediction import Prediction, most_confident
 from .prefetch import PREFETCH_CHUNKS, THREAD_NAME, check_workers, chunked_map, default_workers
@@ -57,10 +58,13 @@ TALL_RATIO = 1.5
 @dataclass(frozen=True)
 class PreparedInput:
     """One input after the pre-processor: the model-ready image of each reading to try, as
-    ``(rotation, Preprocessed)`` (upright first), and the warning its layout deserves."""
+    ``(rotation, Preprocessed)`` (upright first), the warning its layout deserves, and whether
+    it holds no text at all (a blank crop: read as empty text, see
+    :func:`~ctc_recognizer.input_check.has_no_text`)."""
 
     readings: list[tuple[int, Preprocessed]]
     layout_warning: str | None = None
+    no_text: bool = False
 
 
 #: Inputs workers may load themselves; anything else (a PIL image) is loaded in the caller.
@@ -299,6 +303,9 @@ class Recognizer(
                 CPUs this process may use, at most 4; 0: everything in the calling thread).
                 Results come in input order; a bad image raises the same error, for the first
                 bad image in order, either way. PIL images are loaded in the calling thread.
+
+        A crop with no text (blank or near-blank) reads as empty text with the warning
+        ``"No text found in this image."``.
         """
         single = not isinstance(images, (list, tuple))
         batch = [images] if single else list(images)
@@ -342,7 +349,7 @@ class Recognizer(
             for rotation in (90, 270):
                 turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
                 readings.append((rotation, prepare_array(turned, self.config, array.shape[:2])))
-        return PreparedInput(readings, layout_warning(array))
+        return PreparedInput(readings, layout_warning(array), has_no_text(readings[0][1]))
 
     def _infer(self, chunk: list[PreparedInput], batch_size: int) -> list[tuple[list, np.ndarray]]:
         """The model on pre-processed inputs: ``(part, probabilities)`` per ONNX Runtime call,
@@ -361,6 +368,9 @@ class Recognizer(
         readings: list[list[Prediction]] = [[] for _ in chunk]
         for part, probs in inferred:
             for (k, rotation, prepped), out, p in zip(part, post(probs), probs):
+                if chunk[k].no_text:  # only background: whatever the model made of it is noise
+                    out = CTCOutput("", float(empty_confidence(p, self.charset.blank_index)),
+                                    np.zeros(0), np.zeros((0, 2), dtype=np.int64))
                 readings[k].append(self._prediction(out, prepped, p, return_probs, rotation))
         results = []
         for prepared, options in zip(chunk, readings):
@@ -368,7 +378,7 @@ class Recognizer(
             best = most_confident(sorted(options, key=lambda p: p.rotation))
             # the layout of a crop read turned is vertical text, not several lines
             layout = prepared.layout_warning if best.rotation == 0 else None
-            warning = reading_warning(layout, best.confidence)
+            warning = NO_TEXT_WARNING if prepared.no_text else reading_warning(layout, best.confidence)
             results.append(dataclasses.replace(best, warning=warning) if warning else best)
         return results
 

@@ -1,5 +1,5 @@
 """Warnings for inputs that are not a word crop (issue 25.7): several lines of text, a very
-large or tall image, a low confidence; none for word crops."""
+large or tall image, a low confidence, a blank crop (read as no text); none for word crops."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ctc_recognizer import Prediction, Recognizer
+from ctc_recognizer import Prediction, Recognizer, preprocess
+from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.input_check import (LARGE_IMAGE_PIXELS, LOW_CONFIDENCE, MULTILINE_WARNING,
+                                        NO_TEXT_WARNING, has_no_text,
                                         TALL_IMAGE_ROWS, layout_warning, reading_warning, text_bands)
 from tests.conftest import ROOT, font_path, render_word
 
@@ -93,3 +95,42 @@ def test_layout_check_takes_every_supported_array():
     for array in (word, word[:, :, 0], word.astype(np.float32) / 255.0, word.astype(np.uint16) * 257,
                   np.dstack([word, np.full(word.shape[:2], 255, np.uint8)]), word[:, :, 0] > 128):
         assert len(text_bands(array)) == 1, array.dtype
+
+
+def blank_crops():
+    rng = np.random.default_rng(0)
+    noisy = np.clip(235 + rng.normal(0, 3, (32, 900, 3)), 0, 255).astype(np.uint8)
+    return {"white 32x800": np.full((32, 800, 3), 255, np.uint8),
+            "white 32x6000": np.full((32, 6000, 3), 255, np.uint8),
+            "gray 40x1200": np.full((40, 1200), 128, np.uint8),
+            "white 32x90": np.full((32, 90, 3), 255, np.uint8),
+            "noisy paper 32x900": noisy}
+
+
+def test_blank_crops_read_as_no_text_with_a_warning(default_rec):
+    """The bundled model read blank long crops as 'ao' at confidence 0.56-0.58, with no warning."""
+    crops = blank_crops()
+    for name, pred in zip(crops, default_rec(list(crops.values()))):
+        assert (pred.text, pred.warning) == ("", NO_TEXT_WARNING), name
+        assert pred.char_boxes == () and pred.char_confidences == () and 0 <= pred.confidence <= 1
+
+
+def test_a_word_with_lots_of_white_space_is_still_read(default_rec):
+    word = render_word("house", size=28)
+    h, w = word.shape[:2]
+    for width, at in ((300, 10), (800, 10), (800, 700), (1200, 600)):
+        wide = np.full((h, width, 3), 255, np.uint8)
+        wide[:, at:at + w] = word
+        pred = default_rec(wide)
+        assert (pred.text, pred.warning) == ("house", None), (width, at)
+
+
+def test_no_text_check_looks_at_contrast_only():
+    config = RecognizerConfig(vocab="abc", width=128, long_crop_width=192, long_crop_threshold=200)
+    for name, crop in blank_crops().items():
+        assert has_no_text(preprocess(crop, config)), name
+    assert not has_no_text(preprocess(render_word("cat"), config))
+    # faint text (28 gray levels on white, fainter than any of 3,000 real crops) is still text
+    faint = 255 - (255 - render_word("cat", size=24)) // 9
+    assert 25 <= 255 - int(faint.min()) <= 30
+    assert not has_no_text(preprocess(faint, config))
