@@ -10,8 +10,7 @@ from typing import Any
 
 from .charset import Charset
 from .errors import ConfigError, ModelNotFoundError
-# Kept for existing imports (training/, scripts/, recognizer.py); new code imports from .files.
-from .files import atomic_write_bytes, atomic_write_text, default_file_mode  # noqa: F401
+from .files import atomic_write_text
 from .safety import (MAX_CONFIG_BYTES, MAX_CONFIG_BYTES_ENV, UnsafeModelError, check_file_size,
                      check_inside_model_dir, check_relative_name, size_limit)
 

@@ -262,10 +262,6 @@ def validate_array(array: np.ndarray) -> np.ndarray:
     return array
 
 
-#: The old private name, still imported by training code.
-_validate_array = validate_array
-
-
 def _value_scale(array: np.ndarray) -> float:
     """Factor that maps the array's value range onto 0..255."""
     kind = array.dtype.kind

@@ -16,7 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ctc_recognizer.config import atomic_write_text  # noqa: E402
+from ctc_recognizer.files import atomic_write_text  # noqa: E402
 from training.hub import model_index  # noqa: E402
 
 METRICS = ("word_accuracy", "word_accuracy_ci", "word_accuracy_std", "cer", "cer_std")

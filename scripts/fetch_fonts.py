@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ctc_recognizer.config import atomic_write_text  # noqa: E402
+from ctc_recognizer.files import atomic_write_text  # noqa: E402
 from training.synth import font_family, split_of  # noqa: E402
 
 #: The list of packages: "<package> <version> <family>" lines, grouped in batches.

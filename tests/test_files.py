@@ -33,12 +33,3 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
 def test_atomic_write_text_is_utf8(tmp_path):
     atomic_write_text(tmp_path / "vocab.txt", "abcé€\n")
     assert (tmp_path / "vocab.txt").read_bytes() == "abcé€\n".encode("utf-8")
-
-
-def test_old_import_names_in_config_still_work():
-    """training/ and scripts/ import the helpers from ctc_recognizer.config (kept as aliases)."""
-    from ctc_recognizer import config
-
-    assert config.atomic_write_bytes is atomic_write_bytes
-    assert config.atomic_write_text is atomic_write_text
-    assert config.default_file_mode is default_file_mode

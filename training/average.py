@@ -24,8 +24,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ctc_recognizer.config import RecognizerConfig, atomic_write_text
+from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.errors import ConfigError
+from ctc_recognizer.files import atomic_write_text
 
 logger = logging.getLogger(__name__)
 

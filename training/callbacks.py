@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from ctc_recognizer.charset import Charset
-from ctc_recognizer.config import atomic_write_text, default_file_mode
+from ctc_recognizer.files import atomic_write_text, default_file_mode
 from ctc_recognizer.decoding import greedy_decode
 from ctc_recognizer.metrics import compute_metrics
 

@@ -30,11 +30,12 @@ import cv2
 import numpy as np
 
 from ctc_recognizer.charset import Charset
-from ctc_recognizer.config import RecognizerConfig, atomic_write_bytes
+from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.errors import UnknownCharacterError
 from ctc_recognizer.evaluation import read_labels
-from ctc_recognizer.preprocessing import (_validate_array, fit_to_model, pil_to_array, read_image,
-                                          to_rgb_uint8)
+from ctc_recognizer.files import atomic_write_bytes
+from ctc_recognizer.preprocessing import (fit_to_model, pil_to_array, read_image, to_rgb_uint8,
+                                          validate_array)
 
 logger = logging.getLogger(__name__)
 
@@ -396,7 +397,7 @@ def to_model_arrays(samples: SampleSet, config: RecognizerConfig,
         img = samples.load(i)
         if augment is not None:
             img = augment(img, rng)
-        out[i] = fit_to_model(_validate_array(img), config)[0]
+        out[i] = fit_to_model(validate_array(img), config)[0]
     return out
 
 
@@ -439,7 +440,7 @@ def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, ch
             if aug:
                 img = augment_real(img, np.random.default_rng())
             if not is_model_size:
-                img = fit_to_model(_validate_array(img), config)[0]
+                img = fit_to_model(validate_array(img), config)[0]
             return img, encoded[i]
 
         ds = tf.data.Dataset.range(len(samples)).shuffle(min(len(samples), 50_000), seed=seed + k,

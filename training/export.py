@@ -19,7 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ctc_recognizer.config import RecognizerConfig, atomic_write_bytes
+from ctc_recognizer.config import RecognizerConfig
+from ctc_recognizer.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 

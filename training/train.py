@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ctc_recognizer.charset import Charset
-from ctc_recognizer.config import RecognizerConfig, atomic_write_text
+from ctc_recognizer.config import RecognizerConfig
+from ctc_recognizer.files import atomic_write_text
 
 from .assemble import prepare_data
 from .locate import keras_model
