@@ -18,6 +18,7 @@ from .errors import (
     UnknownCharacterError,
 )
 from .metrics import TextMetrics, compute_metrics, standard_text
+from .postprocessing import CTCPostProcessor
 from .preprocessing import preprocess
 from .recognizer import DEFAULT_MODEL_DIR, Prediction, Recognizer
 from .safety import UnsafeModelError
@@ -25,7 +26,8 @@ from .safety import UnsafeModelError
 __version__ = "0.1.0"
 
 __all__ = [
-    "Charset", "ConfigError", "DEFAULT_MODEL_DIR", "ImageError", "ModelLoadError",
-    "ModelNotFoundError", "Prediction", "Recognizer", "RecognizerConfig", "RecognizerError",
-    "TextMetrics", "UnknownCharacterError", "UnsafeModelError", "compute_metrics", "preprocess", "standard_text", "__version__",
+    "CTCPostProcessor", "Charset", "ConfigError", "DEFAULT_MODEL_DIR", "ImageError",
+    "ModelLoadError", "ModelNotFoundError", "Prediction", "Recognizer", "RecognizerConfig",
+    "RecognizerError", "TextMetrics", "UnknownCharacterError", "UnsafeModelError",
+    "compute_metrics", "preprocess", "standard_text", "__version__",
 ]

@@ -82,3 +82,12 @@ def test_bundled_model_gives_its_known_answers():
     # the same answers one at a time, and from the beam decoder
     assert rec(paths[5]) == preds[5]
     assert [p.text for p in rec(paths, decoder="beam", beam_width=4)] == [t for _, t, _ in EXAMPLES]
+
+
+def test_the_post_processor_is_exported_from_the_package():
+    import ctc_recognizer
+    from ctc_recognizer import CTCPostProcessor as Exported
+
+    assert Exported is CTCPostProcessor and "CTCPostProcessor" in ctc_recognizer.__all__
+    assert all(hasattr(ctc_recognizer, name) for name in ctc_recognizer.__all__)
+    assert len(set(ctc_recognizer.__all__)) == len(ctc_recognizer.__all__)

@@ -1,4 +1,5 @@
-"""Recognizer on a tiny real model (trained and exported in conftest)."""
+"""Recognizer on a tiny real model (the committed fixture tests/fixtures/tiny_model, made by
+scripts/make_test_fixture.py)."""
 
 import json
 import os
@@ -113,7 +114,8 @@ def test_return_probs(recognizer):
 def test_bad_calls(recognizer):
     with pytest.raises(ValueError, match="empty batch"):
         recognizer([])
-    with pytest.raises(ValueError, match="decoder"):
+    # the post-processor's check, with its message
+    with pytest.raises(ValueError, match=r"unknown decoder 'viterbi'; choose one of \('greedy', 'beam'\)"):
         recognizer(render_word("a1"), decoder="viterbi")
     with pytest.raises(ImageError, match="dtype"):
         recognizer(np.zeros((10, 10), np.complex64))
