@@ -621,6 +621,26 @@ def test_push_to_hub_uploads_model_and_card(tiny_model_dir, monkeypatch):
     assert "crops wider than 200 px at height 32 are read at 192 px" in seen["card"]
 
 
+def test_trainer_push_step_uploads_through_training_hub(tiny_model_dir, monkeypatch):
+    """The step `--push-to-hub` runs after training (it once imported a name push_to_hub.py no
+    longer has, so a whole run ended in ImportError)."""
+    from huggingface_hub import HfApi
+
+    from training.train import push_exported
+
+    seen = {}
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: seen.setdefault("repo", (repo_id, kw)))
+
+    def upload_folder(self, *, repo_id, folder_path, **kw):
+        seen["files"] = sorted(os.listdir(folder_path))
+        return "https://huggingface.co/org/tiny/commit/2"
+
+    monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
+    assert push_exported(Path(tiny_model_dir), "org/tiny", private=True) == "https://huggingface.co/org/tiny/commit/2"
+    assert seen["repo"] == ("org/tiny", {"private": True, "exist_ok": True, "repo_type": "model"})
+    assert {"config.json", "model.onnx", "README.md"} <= set(seen["files"])
+
+
 def test_symbol_and_keycap_fonts_are_never_used():
     from training.synth import EXCLUDED_FAMILIES, discover_fonts
 

@@ -212,10 +212,17 @@ def train(args) -> Path:
     atomic_write_text(model_dir / "train_config.json", json.dumps(used, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(config.metrics, indent=2), flush=True)
     if args.push_to_hub:
-        from .push_to_hub import push
-
-        push(model_dir, args.push_to_hub, private=args.private)
+        push_exported(model_dir, args.push_to_hub, private=args.private)
     return model_dir
+
+
+def push_exported(model_dir: Path, repo_id: str, private: bool = False) -> str:
+    """The end of a ``--push-to-hub`` run: upload the exported model folder (see training.hub)."""
+    from .hub import push
+
+    url = push(model_dir, repo_id, private=private)
+    logger.info("pushed %s to %s", model_dir, url)
+    return url
 
 
 def evaluate_exported(model_dir: Path, val_sets: dict, model_file: str | None = None,
