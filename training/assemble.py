@@ -42,6 +42,7 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
     if unknown_ci:
         raise SystemExit(f"--case-insensitive-data {sorted(unknown_ci)} are not --data sources")
     synthetic_at = {}  # spec -> (position among the sources, weight)
+    val_taken = {}  # source name -> crops the --val-list took from it
     for spec, weight in zip(args.data, weights):
         case_insensitive = spec in (args.case_insensitive_data or [])
         try:
@@ -54,32 +55,34 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         src = sources.load(spec, sources.LoadOptions(split="train", image_column=args.image_column,
                                                      text_column=args.text_column))
         src = D.filter_labels(src, charset, args.unknown_chars, max_steps=time_steps)
-        if args.val_data is None:
+        # the lists apply whatever --val-data is: a listed crop never trains
+        test = D.holdout_by_list(src, holdout_keys) if holdout_keys else None
+        if test is not None:  # the --holdout-list crops are a test set: reported, never selected on
+            src, held = test
+            test_sets.add(src.name)
+            _add_eval_set(val_sets, natural, ci_sets, src.name, held, config, case_insensitive)
+        listed = D.holdout_by_list(src, val_keys) if val_keys else None
+        val = None
+        if listed is not None:  # --val-list crops: validation, taken out of training
+            src, val = listed
+            val_taken[src.name] = len(val)
+        elif args.val_data is None:  # else --val-data is the validation: no share of the source is held out
             if source.name == "mjsynth":  # its own validation annotation
                 val = D.filter_labels(sources.load(spec, sources.LoadOptions(split="val")), charset,
                                       args.unknown_chars, max_steps=time_steps)
-            else:
-                val = None
-                test = D.holdout_by_list(src, holdout_keys) if holdout_keys else None
-                if test is not None:  # the --holdout-list crops are a test set: reported, never selected on
-                    src, held = test
-                    test_sets.add(src.name)
-                    _add_eval_set(val_sets, natural, ci_sets, src.name, held, config, case_insensitive)
-                listed = D.holdout_by_list(src, val_keys) if val_keys else None
-                if listed is not None:  # --val-list crops: validation, taken out of training
-                    src, val = listed
-                elif test is None:
-                    src, val = D.holdout_split(src, args.holdout)
-                if val is not None and len(val):
-                    name = f"{src.name}-val" if test is not None else src.name
-                    _add_eval_set(val_sets, natural, ci_sets, name, val, config, case_insensitive)
-                train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
-                                                      case_insensitive=case_insensitive))
-                continue
-            if len(val):
-                _add_eval_set(val_sets, natural, ci_sets, src.name, val, config, case_insensitive)
+            elif test is None:
+                src, val = D.holdout_split(src, args.holdout)
+        if val is not None and len(val):
+            name = f"{src.name}-val" if test is not None else src.name
+            _add_eval_set(val_sets, natural, ci_sets, name, val, config, case_insensitive)
         train_sources.append(D.WeightedSource(src, weight, augment=not args.no_augment,
                                               case_insensitive=case_insensitive))
+    if val_keys:
+        if not val_taken:
+            raise SystemExit(f"--val-list {args.val_list}: none of its {len(val_keys)} crops is in a --data "
+                             "source (entries are <folder name>/<file name>; the folder is the source's own)")
+        logger.info("--val-list %s: %s of its %d crops found", args.val_list,
+                    ", ".join(f"{n} from {name}" for name, n in val_taken.items()), len(val_keys))
     synth_val = {}
     hard_fonts = None
     if args.synth_hard_fonts:
@@ -105,7 +108,8 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
                                   hard_fonts=hard_fonts or (),
                                   hard_font_share=args.synth_hard_font_share if hard_fonts else 0.0,
                                   shape_jitter=args.synth_shape_jitter,
-                                  curved_text=args.synth_curved_text)
+                                  # a source's own curved share (synthetic-curved: all) is never lowered
+                                  curved_text=max(base.curved_text, args.synth_curved_text))
         train = D.synthetic_set(train_spec, args.synth_clean_train_size if clean else args.synth_train_size,
                                 config, cache_dir=args.cache_dir)
         train_sources.insert(position, D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
