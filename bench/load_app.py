@@ -63,7 +63,7 @@ class App:
         self.proc = subprocess.Popen([sys.executable, str(app), *args], cwd=ROOT, env=full_env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 180.0) -> "App":
+    def wait_ready(self, timeout: float = 600.0) -> "App":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -74,8 +74,9 @@ class App:
                         return self
             except OSError:
                 time.sleep(0.5)
+        log = self.log_text()[-3000:]
         self.stop()
-        raise RuntimeError(f"app not ready after {timeout:.0f} s:\n{self.log_text()[-3000:]}")
+        raise RuntimeError(f"app not ready after {timeout:.0f} s:\n{log}")
 
     def log_text(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
