@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from training.train import build_parser, load_config_file, parse_args
+from training.options import build_parser, load_config_file, parse_args
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ROOT / "experiments"
@@ -42,17 +42,30 @@ def test_every_config_parses_as_the_trainer_reads_it(config, tmp_path, at_root):
         assert args["hard_fonts_table"]  # the mining table is there and loads
 
 
+def base_chain(config: Path) -> list[str]:
+    """File names from ``config`` up its ``base:`` keys (one base per file here)."""
+    chain = [config.name]
+    while (base := yaml.safe_load(config.read_text()).get("base")) is not None:
+        assert isinstance(base, str), f"{config.name}: one base file per experiment"
+        config = config.parent / base
+        assert config.is_file() and config.parent == EXPERIMENTS / "configs", f"{chain[-1]}: base {base} not beside it"
+        chain.append(config.name)
+        assert len(chain) < 10, f"base chain too long: {chain}"
+    return chain
+
+
 @pytest.mark.parametrize("config", OVERRIDES, ids=lambda p: p.stem)
-def test_an_override_names_base_and_only_the_keys_it_changes(config):
-    own = load_config_file(config.parent / "base.yaml")
+def test_an_override_names_its_base_and_only_the_keys_it_changes(config):
+    chain = base_chain(config)
+    assert chain[-1] == "base.yaml", f"{config.name} does not build on base.yaml: {' -> '.join(chain)}"
     text = config.read_text()
-    assert re.search(r"^base: base\.yaml$", text, re.M), f"{config.name} does not base itself on base.yaml"
     assert text.startswith("# "), f"{config.name} lacks the comment saying what it tried"
     keys = yaml.safe_load(text)
-    same = [k for k, v in keys.items() if k != "base" and k in own and own[k] == v]
-    assert not same, f"{config.name} repeats base.yaml's values for {same}"
+    inherited = load_config_file(config.parent / keys["base"])
+    same = [k for k, v in keys.items() if k != "base" and k in inherited and inherited[k] == v]
+    assert not same, f"{config.name} repeats its base's values for {same}"
     nulls = [k for k, v in keys.items() if v is None]
-    assert all(k in own for k in nulls), f"{config.name} resets keys base.yaml does not set: {nulls}"
+    assert all(k in inherited for k in nulls), f"{config.name} resets keys its base does not set: {nulls}"
 
 
 def test_the_bundled_recipe_is_stage_15_written_out(tmp_path, at_root):
