@@ -67,7 +67,7 @@ def main(argv=None) -> None:
         from ctc_recognizer.config import RecognizerConfig
         from training.export import keras_to_onnx_bytes
         from training.model import build_model
-        from training.train import resolve_vocab
+        from training.options import resolve_vocab
 
         vocab = resolve_vocab(args.vocab)
         for arch in args.archs:

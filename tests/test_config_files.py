@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from training.train import load_config_file, merge_options, parse_args
+from training.options import load_config_file, merge_options, parse_args
 
 
 def write(path, text):
@@ -71,3 +71,13 @@ def test_a_bad_base_value_and_a_bad_file_are_clear_errors(tmp_path):
         load_config_file(write(tmp_path / "y.yaml", "epochs: [1\n"))
     with pytest.raises(SystemExit, match="config file not found"):
         load_config_file(tmp_path / "none.yaml")
+
+
+def test_a_config_key_that_is_no_option_is_refused_by_name(tmp_path, capsys):
+    cfg = write(tmp_path / "c.yaml", "epochs: 3\nlearning-rate: 0.1\nhelp: true\n")
+    with pytest.raises(SystemExit):
+        parse_args(["--config", str(cfg), "--output-dir", str(tmp_path / "run")])
+    assert "unknown option(s) ['help', 'learning_rate']" in capsys.readouterr().err
+    ok = write(tmp_path / "ok.yaml", "epochs: 3\nsynth-curved-text: 0.5\nval-list: v.txt\n")
+    args = parse_args(["--config", str(ok), "--output-dir", str(tmp_path / "run")])
+    assert (args.epochs, args.synth_curved_text, args.val_list) == (3, 0.5, "v.txt")

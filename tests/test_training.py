@@ -369,7 +369,8 @@ def test_a_mining_table_steers_the_font_draws_of_training_renders(tmp_path):
 def test_the_trainer_says_how_much_of_a_mining_table_matched(tmp_path, caplog):
     import logging
 
-    from training.train import parse_args, prepare_data
+    from training.assemble import prepare_data
+    from training.options import parse_args
 
     a, b = _two_fonts()
     path = _hard_table(tmp_path, a, b)
@@ -388,7 +389,7 @@ def test_the_trainer_says_how_much_of_a_mining_table_matched(tmp_path, caplog):
 
 def test_bad_mining_tables_are_clear_errors_before_a_run_writes_anything(tmp_path, capsys):
     from training.synth import load_hard_fonts
-    from training.train import parse_args
+    from training.options import parse_args
 
     with pytest.raises(SystemExit, match="no such file.*training.mine_fonts"):
         parse_args(["--data", "synthetic", "--synth-hard-fonts", str(tmp_path / "missing.json"), "--output-dir", "x"])
@@ -427,7 +428,7 @@ def test_shape_jitter_reshapes_training_glyphs_and_leaves_benchmark_renders_alon
     benchmark set) are unchanged."""
     from training import data as D
     from training.synth import RenderSpec, WordRenderer, effects
-    from training.train import parse_args
+    from training.options import parse_args
 
     for augment in (False, True):
         plain = WordRenderer(RenderSpec("train", seed=3, augment=augment, text="words"))
@@ -467,7 +468,8 @@ def test_shape_jitter_reshapes_training_glyphs_and_leaves_benchmark_renders_alon
 def test_synthetic_clean_source_renders_plain_print(tmp_path):
     """`--data synthetic synthetic-clean`: two rendered training sources in their given places and
     weights, the clean one dark-on-white print of other words, each with its own validation set."""
-    from training.train import parse_args, prepare_data
+    from training.assemble import prepare_data
+    from training.options import parse_args
 
     args = parse_args(["--data", "synthetic", "synthetic-clean", "--data-weights", "3", "1",
                        "--synth-train-size", "24", "--synth-clean-train-size", "16", "--synth-val-size", "8",
@@ -492,7 +494,8 @@ def test_synthetic_clean_source_renders_plain_print(tmp_path):
 def test_holdout_list_crops_are_a_test_set_not_validation(tmp_path):
     """--holdout-list crops never train and are scored as a test set; with no other validation
     data the run stops with an error saying so, before anything trains."""
-    from training.train import parse_args, prepare_data
+    from training.assemble import prepare_data
+    from training.options import parse_args
 
     shelf = make_labels_folder(tmp_path / "shelf", ["cat", "dog", "tree", "house", "river"])
     crops = make_labels_folder(tmp_path / "crops", ["green", "stone", "light", "apple", "zebra"] * 4)

@@ -27,7 +27,7 @@ import sys
 from ctc_recognizer.files import atomic_write_text
 
 from .evaluate import read_texts
-from .synth import MAX_ERROR_SHARE, load_hard_fonts, render_font_words  # noqa: F401 (the table's reader and cap)
+from .synth import render_font_words
 
 logger = logging.getLogger(__name__)
 

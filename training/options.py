@@ -172,7 +172,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     pre, _ = parser.parse_known_args(argv)
     if pre.config:
         options = load_config_file(pre.config)
-        known = {a.dest for a in parser._actions}
+        known = set(vars(pre))  # every option's name: the parsed namespace holds them all (defaults included)
         unknown = sorted(set(options) - known)
         if unknown:
             parser.error(f"{pre.config}: unknown option(s) {unknown}")

@@ -200,8 +200,7 @@ def _frozen(arg: str, opts: LoadOptions) -> D.SampleSet:
                  help="per_font clean dictionary words in every font file of the split, as "
                       "training.mine_fonts renders them (each file weighs the same)")
 def _per_font(arg: str, opts: LoadOptions) -> D.SampleSet:
-    from .mine_fonts import render_font_words
-    from .synth import SPLITS, discover_fonts
+    from .synth import SPLITS, discover_fonts, render_font_words
 
     if arg not in SPLITS:
         raise ValueError(f"per-font:{arg}: the split must be one of {', '.join(SPLITS)}")

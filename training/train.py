@@ -31,8 +31,7 @@ from ctc_recognizer.files import atomic_write_text
 
 from .assemble import prepare_data
 from .locate import keras_model
-from .options import (VOCABS, build_parser, load_config_file, merge_options,  # noqa: F401 (re-exported)
-                      parse_args, resolve_vocab)
+from .options import parse_args, resolve_vocab
 
 logger = logging.getLogger("training")
 
