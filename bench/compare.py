@@ -130,13 +130,13 @@ class RapidOCREngine:
 
 
 # ------------------------------------------------------------------ data
-def synthetic_set(kind: str, n: int, seed: int = 2024):
-    """The first ``n`` words of a synthetic benchmark set (``synthetic``, ``synthetic-clean`` or
-    ``synthetic-words``): its frozen files in bench/sets (rendered once in the test fonts with
-    seed 2024, ``scripts/freeze_benchmarks.py``), read into memory as RGB arrays."""
+def synthetic_set(kind: str, n: int):
+    """The first ``n`` words of a synthetic benchmark set (``synthetic``, ``synthetic-clean``,
+    ``synthetic-words`` or ``synthetic-curved``): its frozen files in bench/sets (rendered once in
+    the test fonts with seed 2024, ``scripts/freeze_benchmarks.py``), read into memory as RGB arrays."""
     from training.evaluate import load_eval_data
 
-    images, texts, _ = load_eval_data(f"{kind}:test", n, seed=seed, vocab=Recognizer.from_pretrained().config.vocab)
+    images, texts, _ = load_eval_data(f"{kind}:test", n, vocab=Recognizer.from_pretrained().config.vocab)
     return [img if not isinstance(img, (str, Path)) else to_rgb_uint8(read_image(img)) for img in images], texts
 
 

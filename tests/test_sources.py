@@ -100,6 +100,52 @@ def test_a_changed_or_extra_file_in_a_frozen_set_is_refused(tmp_path):
         read_frozen_set("nope", root=tmp_path)
 
 
+def test_a_set_refrozen_in_place_with_its_manifest_is_refused(tmp_path):
+    """A changed file AND a manifest rewritten to match it pass the manifest check, not the pin."""
+    import json
+
+    from training.frozen import FROZEN_TOTALS, MANIFEST, file_sha256, total_hash
+
+    assert set(FROZEN_SETS.values()) <= set(FROZEN_TOTALS)  # every set a rendered source reads is pinned
+    copy = tmp_path / "synthetic-words-v1"
+    shutil.copytree(FROZEN_ROOT / "synthetic-words-v1", copy)
+    assert len(read_frozen_set("synthetic-words-v1", root=tmp_path)) == 1000
+    (copy / "00003.png").write_bytes((copy / "00004.png").read_bytes())
+    manifest = json.loads((copy / MANIFEST).read_text())
+    manifest["files"]["00003.png"] = file_sha256(copy / "00003.png")
+    manifest["total_sha256"] = total_hash(manifest["files"])
+    (copy / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(FrozenSetError, match="not the ones frozen .*FROZEN_TOTALS.*refrozen in place"):
+        read_frozen_set("synthetic-words-v1", root=tmp_path)
+    shutil.copytree(copy, tmp_path / "mine-v1")  # an unpinned set (e.g. just frozen) reads by its manifest
+    assert len(read_frozen_set("mine-v1", root=tmp_path)) == 1000
+
+
+def test_freeze_writes_a_verified_set_once(tmp_path):
+    from training.frozen import freeze
+
+    vocab = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    target = freeze("synthetic-words", "vt", 3, 2024, tmp_path, vocab)
+    assert target == tmp_path / "synthetic-words-vt" and not list(tmp_path.glob(".*"))  # no staging left
+    samples = read_frozen_set("synthetic-words-vt", root=tmp_path)
+    manifest = verify(target)
+    assert len(samples) == 3 and manifest["seed"] == 2024 and manifest["spec"] == "synthetic-words:test"
+    assert samples.name == "synthetic-words-test" and all(len(t) > 0 for t in samples.texts)
+    with pytest.raises(FrozenSetError, match="exists: frozen sets never change"):
+        freeze("synthetic-words", "vt", 3, 2024, tmp_path, vocab)
+    with pytest.raises(FrozenSetError, match="no frozen set kind 'words'"):
+        freeze("words", "vt", 3, 2024, tmp_path, vocab)
+
+
+def test_per_font_test_is_refused_because_it_would_render_test_fonts_now():
+    from training import sources
+
+    with pytest.raises(ValueError, match="per-font:test is not offered: .*frozen set"):
+        sources.load("per-font:test", sources.LoadOptions(per_font=1))
+    with pytest.raises(ValueError, match="per-font:dev: the split must be one of train, val"):
+        sources.load("per-font:dev", sources.LoadOptions(per_font=1))
+
+
 def test_asking_a_frozen_set_for_more_words_than_it_has_warns(caplog):
     from training.frozen import load_frozen
 
