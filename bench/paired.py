@@ -8,10 +8,11 @@ lopsided (McNemar's test; the two-sided p-value is printed).
 
 ``--data``: any data source of ``training.sources`` (``synthetic[-clean|-words]:val|test`` (test:
 the frozen sets of bench/sets), ``real-holdout``, ``folder:PATH``, ``frozen:NAME``...; ``--num``
-words, ``--seed`` for rendered validation sets), or ``per-font:SPLIT``:
+words, ``--seed`` for rendered validation sets), or ``per-font:train|val``:
 ``--per-font`` clean dictionary words in every font file of the split, as
 ``python -m training.mine_fonts`` renders them (each file weighs the same, where the
-synthetic sets draw a family first).
+synthetic sets draw a family first). ``per-font:test`` is refused: it would be rendered now, and
+test numbers come only from the frozen sets.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", nargs="+", required=True)
     ap.add_argument("--num", type=int, default=5000, help="words per evaluate spec")
     ap.add_argument("--seed", type=int, default=99)
-    ap.add_argument("--per-font", type=int, default=40, help="words per font file for per-font:SPLIT")
+    ap.add_argument("--per-font", type=int, default=40, help="words per font file for per-font:train|val")
     args = ap.parse_args(argv)
     if len(args.models) < 2:
         ap.error("--models needs at least two models")

@@ -56,9 +56,9 @@ def test_paired_script_counts_the_words_one_model_reads_and_the_other_misses(tin
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode != 0 and "different vocabularies" in out.stderr
     out = subprocess.run([sys.executable, "bench/paired.py", "--models", str(tiny_model_dir), str(tiny_model_dir),
-                          "--data", "synthetic-words:test", "per-font:test", "--num", "8", "--per-font", "1"],
+                          "--data", "synthetic-words:test", "per-font:val", "--num", "8", "--per-font", "1"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "synthetic-words:test: 8 words" in out.stdout and "per-font:test:" in out.stdout
+    assert "synthetic-words:test: 8 words" in out.stdout and "per-font:val:" in out.stdout
     # a model against itself: no word read by one and missed by the other
     assert out.stdout.count("wrong: 0; the reverse: 0; McNemar p = 1") == 2

@@ -12,7 +12,7 @@ default. ``--data``: any source of :mod:`training.sources` (``folder:PATH``, ``m
 read from ../shared/data or ROOT), ``synthetic[:val|test]`` / ``synthetic-clean[:val|test]``
 (words, numbers, codes, punctuation and two-word lines in held-out fonts at their natural size,
 with the training degradations or clean), ``synthetic-words[:val|test]`` (dictionary words only,
-clean), ``frozen:NAME``, ``per-font:SPLIT``). The ``test`` split of a synthetic source (the
+clean), ``frozen:NAME``, ``per-font:train|val``). The ``test`` split of a synthetic source (the
 default) is its frozen benchmark set in ``bench/sets`` (:mod:`training.frozen`), the same files
 whatever the generator does today; ``val`` is rendered now. ``--keras`` runs the Keras model
 instead of ONNX.

@@ -131,8 +131,7 @@ def _rendered(kind: str):
         split = arg or opts.split
         n = opts.num or 1000
         if split == "test" and opts.frozen and kind in FROZEN_SETS:
-
-            return load_frozen(kind, n, seed=opts.seed, vocab=opts.vocab)
+            return load_frozen(kind, n, vocab=opts.vocab)
         spec = render_spec(f"{kind}:{split}", split, opts.seed, opts.vocab or _default_vocab())
         renderer = WordRenderer(spec)
         samples = [renderer.render(i) for i in range(n)]
@@ -197,13 +196,18 @@ def _frozen(arg: str, opts: LoadOptions) -> D.SampleSet:
 
 
 @register_source("per-font", arg="SPLIT", arg_required=True,
-                 help="per_font clean dictionary words in every font file of the split, as "
-                      "training.mine_fonts renders them (each file weighs the same)")
+                 help="per_font clean dictionary words in every font file of the split (train or val), as "
+                      "training.mine_fonts renders them (each file weighs the same); rendered now, so not "
+                      "for the test fonts, whose numbers come from frozen sets")
 def _per_font(arg: str, opts: LoadOptions) -> D.SampleSet:
     from .synth import SPLITS, discover_fonts, render_font_words
 
+    if arg == "test":  # test numbers come from files frozen once; these would move with the generator
+        raise ValueError("per-font:test is not offered: it would render the held-out test fonts now, and a test "
+                         "number must come from a frozen set (synthetic-words:test, frozen:NAME); "
+                         "use per-font:val or per-font:train")
     if arg not in SPLITS:
-        raise ValueError(f"per-font:{arg}: the split must be one of {', '.join(SPLITS)}")
+        raise ValueError(f"per-font:{arg}: the split must be one of {', '.join(s for s in SPLITS if s != 'test')}")
     images, texts = [], []
     for _, ims, ts in render_font_words([f.path for f in discover_fonts()[arg]], arg, opts.per_font, opts.seed,
                                         opts.vocab or _default_vocab()):
