@@ -92,14 +92,19 @@ def test_the_cache_key_follows_the_spec_and_the_generator_source(monkeypatch):
     assert key != render_cache_key(spec, n=10)  # an edited effect is a new cache
 
 
-def test_curved_text_is_a_training_share_that_leaves_other_renders_alone(capsys):
+def test_curved_text_is_a_training_share_that_leaves_other_renders_alone(capsys, monkeypatch):
     """Issue 23: words on arcs, circles or strongly slanted, for the share of training renders
-    --synth-curved-text asks for; at 0 (every benchmark render) nothing is drawn or changed."""
+    --synth-curved-text asks for; at 0 (every benchmark render) nothing is drawn or changed:
+    the renders are those of a generator without the shape effects at all."""
     from training.options import parse_args
 
+    shape_effects = list(effects.EFFECTS["shape"])
+    assert {e.name for e in shape_effects} >= {"arched_text", "circular_text", "strong_slant"}
     for augment in (False, True):
         plain = renders(RenderSpec("train", seed=3, augment=augment, text="words"))
-        assert same(plain, renders(RenderSpec("train", seed=3, augment=augment, text="words", curved_text=0.0)))
+        with monkeypatch.context() as m:
+            m.setitem(effects.EFFECTS, "shape", [])  # the generator before the curved shapes existed
+            assert same(plain, renders(RenderSpec("train", seed=3, augment=augment, text="words")))
         curved = renders(RenderSpec("train", seed=3, augment=augment, text="words", curved_text=1.0))
         assert [t for _, t in curved] == [t for _, t in plain]  # the same words...
         assert sum(a.shape != b.shape for (a, _), (b, _) in zip(plain, curved)) >= 4  # ...laid out otherwise
