@@ -13,7 +13,7 @@ would leak the held-out fonts into training (the trainer only ever renders train
     python -m training.mine_fonts --model runs/exp1/model --per-font 40 --output runs/exp1/hard_fonts.json
 
 Tables are keyed by :func:`training.synth.font_key` (the path below the font folder);
-``training/font_weights/stage13_train.json`` (stage 15's) predates that and is keyed by file
+``experiments/font_weights/stage13_train.json`` (stage 15's) predates that and is keyed by file
 name, which the trainer still reads.
 """
 from __future__ import annotations
