@@ -67,27 +67,34 @@ def dir_size(path: str) -> tuple[float, int]:
 
 
 def serve_traced(app: str, out: str, every: float) -> None:
-    """Run ``app`` under tracemalloc; every ``every`` s write the top growth since the first snapshot."""
+    """Run ``app``; once it answers, trace allocations (tracemalloc, so imports are not traced:
+    that made start-up take minutes) and every ``every`` s write the sites that grew most since
+    the first snapshot."""
     import runpy
     import tracemalloc
-
-    tracemalloc.start(12)
+    import urllib.request
 
     def dump():
+        url = f"http://127.0.0.1:{os.environ.get('GRADIO_SERVER_PORT', '7860')}/config"
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                time.sleep(1)
+        tracemalloc.start(10)
         first = None
         while True:
             time.sleep(every)
-            snap = tracemalloc.take_snapshot().filter_traces(
-                [tracemalloc.Filter(False, tracemalloc.__file__)])
+            snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
             if first is None:
                 first = snap
                 continue
-            stats = snap.compare_to(first, "traceback")[:8]
             with open(out, "a", encoding="utf-8") as fh:
                 fh.write(f"=== {time.strftime('%H:%M:%S')} traced {tracemalloc.get_traced_memory()[0] / 1e6:.1f} MB\n")
-                for s in stats:
-                    fh.write(f"{s.size_diff / 1e6:+.2f} MB {s.count_diff:+d} blocks\n")
-                    fh.write("".join("    " + ln + "\n" for ln in s.traceback.format()[-8:]))
+                for st in snap.compare_to(first, "traceback")[:8]:
+                    fh.write(f"{st.size_diff / 1e6:+.2f} MB {st.count_diff:+d} blocks\n")
+                    fh.write("".join("    " + ln + "\n" for ln in st.traceback.format()[-10:]))
 
     threading.Thread(target=dump, daemon=True).start()
     sys.argv = [app]
