@@ -6,6 +6,7 @@ installs Debian's ``chromium`` when apt is available; Playwright's own browser d
 used)."""
 
 import os
+import re
 import shutil
 import socket
 
@@ -91,7 +92,9 @@ def test_upload_reads_the_image(page, tmp_path):
     Image.fromarray(render_word("Hello", size=36)).save(path)
     upload(page, path)
     sync_api.expect(text_box(page)).to_have_value("Hello")
-    assert 0.5 < float(page.get_by_label("Confidence").first.input_value()) <= 1
+    confidence = page.get_by_label("Confidence").first
+    sync_api.expect(confidence).to_be_visible()  # shown once there is a reading...
+    sync_api.expect(confidence).to_have_value(re.compile(r"^(0\.[5-9]\d*|1(\.0*)?)$"))  # ...with its value
 
 
 def test_clicking_an_example_reads_it(page):
