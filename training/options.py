@@ -41,11 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--holdout", type=float, default=0.1, help="share of each non-synthetic source kept for validation")
     g.add_argument("--holdout-list", help="file naming test samples (<folder>/<file> per line): never trained on, "
                    "scored each epoch as test_<source>_* but never used to pick a checkpoint, the LR or when to "
-                   "stop; the rest of a source it names is all trained on, sources it does not name are split "
-                   "by --holdout")
+                   "stop (with --val-data too); the rest of a source it names is all trained on, sources it does "
+                   "not name are split by --holdout (unless --val-data is given)")
     g.add_argument("--val-list", help="file naming validation samples (<folder>/<file> per line, e.g. "
                    "training/splits/real_val.txt): never trained on, scored each epoch as <source>-val and "
-                   "used, with the other validation sets, to pick the checkpoint")
+                   "used, with the other validation sets, to pick the checkpoint (with --val-data too); a list "
+                   "that names no crop of a --data source stops the run")
     g.add_argument("--case-insensitive-data", nargs="*", default=[],
                    help="--data sources whose labels carry no case (e.g. SVT's all-caps labels): trained "
                         "with case-folded CTC, validated ignoring case")
