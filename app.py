@@ -63,14 +63,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Settings":
-        def number(name, kind, default, low=1):
+        def number(field: str, low: float = 1):  # CTC_DEMO_<FIELD>, of the field's type and default
+            name, default = f"CTC_DEMO_{field.upper()}", getattr(cls, field)
             raw = env.get(name, "").strip()
-            try:
-                value = kind(raw) if raw else default
-                assert value >= low
-                return value
-            except (ValueError, AssertionError):
-                raise SystemExit(f"{name}={raw!r}: expected a number >= {low}") from None
+            with contextlib.suppress(ValueError):
+                if (value := type(default)(raw) if raw else default) >= low:
+                    return value
+            raise SystemExit(f"{name}={raw!r}: expected a number >= {low}")
 
         cache = env.get("CTC_DEMO_DELETE_CACHE", "300,900").strip().lower()
         try:
@@ -80,11 +79,9 @@ class Settings:
             raise SystemExit(f"CTC_DEMO_DELETE_CACHE={cache!r}: expected 'frequency,age' in seconds or 'off'") from None
         return cls(models=tuple(m.strip() for m in env.get("CTC_DEMO_MODELS", "").split(",") if m.strip()),
                    allow_local=env.get("CTC_DEMO_ALLOW_LOCAL", "").strip().lower() in ("1", "true", "yes", "on"),
-                   hub_timeout=number("CTC_DEMO_HUB_TIMEOUT", float, 5.0, 0.1),
-                   max_file_mb=number("CTC_DEMO_MAX_FILE_MB", float, 10.0, 0.001),
-                   max_batch_files=number("CTC_DEMO_MAX_BATCH_FILES", int, 50), delete_cache=delete_cache,
-                   max_batch=number("CTC_DEMO_MAX_BATCH", int, 32), queue_size=number("CTC_DEMO_QUEUE_SIZE", int, 256),
-                   sessions=number("CTC_DEMO_SESSIONS", int, 500))
+                   hub_timeout=number("hub_timeout", 0.1), max_file_mb=number("max_file_mb", 0.001),
+                   max_batch_files=number("max_batch_files"), max_batch=number("max_batch"),
+                   queue_size=number("queue_size"), sessions=number("sessions"), delete_cache=delete_cache)
 
 
 # ------------------------------------------------------------------ models
@@ -99,10 +96,8 @@ def _load_hub(model_id: str, timeout: float) -> Recognizer:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import OfflineModeIsEnabled, RepositoryNotFoundError
 
-    try:
+    with contextlib.suppress(*USER_ERRORS):
         return _load(model_id, cached_only=True)
-    except USER_ERRORS:
-        pass
     try:
         HfApi().model_info(model_id, timeout=timeout)
     except RepositoryNotFoundError:
@@ -228,6 +223,7 @@ def _sweeper(demo: gr.Blocks, frequency: int, age: int) -> None:
 
 
 # ------------------------------------------------------------------ drawing
+@functools.lru_cache(maxsize=8)
 def _font(size: int) -> ImageFont.ImageFont:
     path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     return ImageFont.truetype(path, size) if os.path.isfile(path) else ImageFont.load_default(size)
@@ -236,19 +232,12 @@ def _font(size: int) -> ImageFont.ImageFont:
 def draw_boxes(image: np.ndarray, pred: Prediction, height: int = 120) -> np.ndarray:
     """The input (turned as it was read), scaled to ``height``, with one coloured box and label
     per character."""
-    image = np.asarray(image)
-    if pred.rotation:
-        image = np.ascontiguousarray(np.rot90(image, pred.rotation // 90))
-    img = Image.fromarray(image).convert("RGB")
-    read_width = img.width
-    scale = height / img.height
-    width = max(1, min(1600, round(img.width * scale)))
-    img = img.resize((width, height))
+    img = Image.fromarray(np.ascontiguousarray(np.rot90(np.asarray(image), pred.rotation // 90))).convert("RGB")
+    width = max(1, min(1600, round(img.width * height / img.height)))
+    sx = width / img.width
     canvas = Image.new("RGB", (width, height + 28), "white")
-    canvas.paste(img, (0, 28))
-    draw = ImageDraw.Draw(canvas)
-    font = _font(18)
-    sx = width / read_width
+    canvas.paste(img.resize((width, height)), (0, 28))
+    draw, font = ImageDraw.Draw(canvas), _font(18)
     centers = [(x0 + x1) / 2 * sx for x0, x1 in pred.char_boxes]
     overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
     shade = ImageDraw.Draw(overlay)
@@ -262,23 +251,16 @@ def draw_boxes(image: np.ndarray, pred: Prediction, height: int = 120) -> np.nda
         draw.text((centers[i], 14), ch if ch != " " else "␣", fill=color, font=font, anchor="mm")
         # ...and, shaded, the time steps at which the model emitted the character
         shade.rectangle([x0 * sx, 29, max(x0 * sx + 2, x1 * sx), height + 26], fill=(*color, 70))
-    canvas = Image.alpha_composite(canvas.convert("RGBA"), overlay).convert("RGB")
-    return np.asarray(canvas)
+    return np.asarray(Image.alpha_composite(canvas.convert("RGBA"), overlay).convert("RGB"))
 
 
 def draw_probabilities(pred: Prediction, blank: int, vocab: str, cell: int = 22, height: int = 140) -> np.ndarray:
     """Per-time-step chart: bar = probability of a character (not blank), label = the most likely one."""
     probs = pred.probabilities
-    steps = probs.shape[0]
-    width = steps * cell
-    canvas = Image.new("RGB", (width, height + 40), "white")
-    draw = ImageDraw.Draw(canvas)
-    font = _font(14)
-    best = probs.argmax(-1)
-    for t in range(steps):
-        p_char = 1.0 - float(probs[t, blank])
-        x = t * cell
-        bar = int(p_char * height)
+    canvas = Image.new("RGB", (probs.shape[0] * cell, height + 40), "white")
+    draw, font, best = ImageDraw.Draw(canvas), _font(14), probs.argmax(-1)
+    for t in range(probs.shape[0]):
+        x, bar = t * cell, int((1.0 - float(probs[t, blank])) * height)
         draw.rectangle([x + 2, height - bar + 20, x + cell - 2, height + 20],
                        fill=(0, 130, 200) if best[t] != blank else (200, 200, 200))
         if best[t] != blank:
@@ -290,8 +272,7 @@ def draw_probabilities(pred: Prediction, blank: int, vocab: str, cell: int = 22,
 
 # ------------------------------------------------------------------ handlers
 def _hint(pred: Prediction) -> str:
-    warning = getattr(pred, "warning", None)
-    return f"⚠️ {warning}" if warning else ""
+    return f"⚠️ {pred.warning}" if getattr(pred, "warning", None) else ""
 
 
 def analyze(settings: Settings, image, decoder, beam_width, lexicon_text, model_id):
@@ -307,8 +288,7 @@ def analyze(settings: Settings, image, decoder, beam_width, lexicon_text, model_
     chars = [(ch, round(c, 3)) for ch, c in zip(pred.text, pred.char_confidences)]
     boxes = draw_boxes(to_rgb_uint8(array), pred)
     chart = draw_probabilities(pred, rec.charset.blank_index, rec.vocab)
-    text = pred.text if pred.text else "(no text found)"
-    return text, round(pred.confidence, 4), chars, boxes, chart, _hint(pred)
+    return pred.text or "(no text found)", round(pred.confidence, 4), chars, boxes, chart, _hint(pred)
 
 
 def analyze_shown(settings: Settings, image, *args):
@@ -335,11 +315,8 @@ def write_csv(rows: list[list]) -> str:
         with contextlib.suppress(OSError):
             if time.time() - old.stat().st_mtime > 3600:
                 old.unlink()
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["file", "text", "confidence"])
-    writer.writerows(rows)
-    out = CSV_DIR / f"predictions-{uuid.uuid4().hex[:12]}.csv"
+    buf, out = io.StringIO(), CSV_DIR / f"predictions-{uuid.uuid4().hex[:12]}.csv"
+    csv.writer(buf).writerows([["file", "text", "confidence"], *rows])
     atomic_write_text(out, buf.getvalue())
     return str(out)
 
@@ -358,8 +335,7 @@ def batch_read(settings: Settings, files, model_id):
             arrays.append((len(rows), array))
             rows.append([name, "", 0.0])
         except gr.Error as exc:
-            name = Path(str(getattr(f, "path", f))).name
-            rows.append([name, f"ERROR: {exc.message}", 0.0])
+            rows.append([Path(str(getattr(f, "path", f))).name, f"ERROR: {exc.message}", 0.0])
     if arrays:
         for (i, _), pred in zip(arrays, rec([a for _, a in arrays])):
             rows[i][1:] = [pred.text, round(pred.confidence, 4)]
@@ -397,8 +373,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
         gr.Markdown("**ctc-recognizer** reads the text in a cropped word image (CNN + BiLSTM + CTC, "
                     "ONNX Runtime); each character's place comes from the CTC alignment.")
         with gr.Row():
-            choices = [DEFAULT_MODEL, *settings.models]
-            model_id = gr.Dropdown(choices, value=DEFAULT_MODEL, label="Model", scale=3,
+            model_id = gr.Dropdown([DEFAULT_MODEL, *settings.models], value=DEFAULT_MODEL, label="Model", scale=3,
                                    allow_custom_value=settings.allow_local)
             decoder = gr.Radio(["greedy", "beam"], value="greedy", label="Decoder", scale=1)
             beam_width = gr.Slider(1, 32, value=10, step=1, label="Beam width", scale=1, visible=False)
@@ -447,8 +422,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
         with gr.Tab("API"):
             snippet = gr.Markdown(api_snippet())
             api_file = gr.File(label="Image file", file_types=["image"])
-            api_text = gr.Textbox(label="Text")
-            api_conf = gr.Number(None, label="Confidence")
+            api_text, api_conf = gr.Textbox(label="Text"), gr.Number(None, label="Confidence")
             gr.Button("Predict").click(functools.partial(predict, settings, batcher), [api_file, model_id],
                                        [api_text, api_conf], api_name="predict",
                                        concurrency_limit=2 * settings.max_batch)
@@ -462,11 +436,9 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, **kwargs):
     """``demo.launch`` with the operator's limits (the tests launch through this too)."""
-    settings: Settings = demo.ctc_settings
-    kwargs.setdefault("show_error", True)
-    return demo.launch(css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
-                       max_threads=4 * settings.max_batch + 16, state_session_capacity=settings.sessions,
-                       **kwargs)
+    s: Settings = demo.ctc_settings
+    return demo.launch(css=CSS, max_file_size=int(s.max_file_mb * 1024 * 1024), max_threads=4 * s.max_batch + 16,
+                       state_session_capacity=s.sessions, **{"show_error": True, **kwargs})
 
 
 demo = build_demo()
