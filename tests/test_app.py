@@ -304,3 +304,20 @@ def test_twenty_concurrent_clients(client, words):
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(call, jobs))
     assert all(want == got for want, got in results)
+
+
+def test_settings_from_env_reads_every_variable_and_names_a_bad_one():
+    import app
+
+    assert app.Settings.from_env({}) == app.Settings()
+    env = {"CTC_DEMO_MODELS": "org/a, org/b", "CTC_DEMO_ALLOW_LOCAL": "yes", "CTC_DEMO_HUB_TIMEOUT": "2.5",
+           "CTC_DEMO_MAX_FILE_MB": "0.5", "CTC_DEMO_MAX_BATCH_FILES": "7", "CTC_DEMO_DELETE_CACHE": "60,120",
+           "CTC_DEMO_MAX_BATCH": "4", "CTC_DEMO_QUEUE_SIZE": "9", "CTC_DEMO_SESSIONS": "11"}
+    assert app.Settings.from_env(env) == app.Settings(
+        models=("org/a", "org/b"), allow_local=True, hub_timeout=2.5, max_file_mb=0.5, max_batch_files=7,
+        delete_cache=(60, 120), max_batch=4, queue_size=9, sessions=11)
+    assert app.Settings.from_env({"CTC_DEMO_DELETE_CACHE": "off"}).delete_cache is None
+    for name, raw in [("CTC_DEMO_MAX_BATCH", "2.5"), ("CTC_DEMO_QUEUE_SIZE", "0"), ("CTC_DEMO_HUB_TIMEOUT", "nan"),
+                      ("CTC_DEMO_SESSIONS", "many"), ("CTC_DEMO_DELETE_CACHE", "60")]:
+        with pytest.raises(SystemExit, match=f"{name}={raw!r}: expected"):
+            app.Settings.from_env({name: raw})
