@@ -6,6 +6,9 @@ p50/p95 latency. Stops by itself.
     python bench/soak.py [--requests 20000] [--clients 8] [--interval 1000] [--client gradio|http] [--app app.py]
                          [--env KEY=VALUE ...] [--tracemalloc OUT.txt]
 
+``--app bench/trivial_app.py`` soaks a constant-answer Gradio app with app.py's queue, limits and
+upload sweeping under the same load: growth both show is Gradio's, growth only app.py shows is ours.
+
 ``--tracemalloc OUT.txt`` runs the app under tracemalloc and writes, at each interval, the
 allocation sites that grew most since the first interval (to find where RSS growth comes from).
 """
