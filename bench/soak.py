@@ -4,10 +4,13 @@ memory (RSS), the size of its upload folder, its open file descriptors, throughp
 p50/p95 latency. Stops by itself.
 
     python bench/soak.py [--requests 20000] [--clients 8] [--interval 1000] [--client gradio|http] [--app app.py]
-                         [--env KEY=VALUE ...] [--tracemalloc OUT.txt]
+                         [--env KEY=VALUE ...] [--tracemalloc OUT.txt] [--ort-arena-off]
 
 ``--app bench/trivial_app.py`` soaks a constant-answer Gradio app with app.py's queue, limits and
 upload sweeping under the same load: growth both show is Gradio's, growth only app.py shows is ours.
+
+``--ort-arena-off`` serves the app with ONNX Runtime's CPU memory arena off in every session it
+opens (``SessionOptions.enable_cpu_mem_arena = False``), to see whether the arena is what grows.
 
 ``--tracemalloc OUT.txt`` runs the app under tracemalloc and writes, at each interval, the
 allocation sites that grew most since the first interval (to find where RSS growth comes from).
@@ -104,6 +107,24 @@ def serve_traced(app: str, out: str, every: float) -> None:
     runpy.run_path(app, run_name="__main__")
 
 
+def serve_without_arena(app: str) -> None:
+    """Run ``app`` with every ONNX Runtime session opened with the CPU memory arena off."""
+    import runpy
+
+    import onnxruntime as ort
+
+    real = ort.InferenceSession
+
+    def session(path, sess_options=None, **kwargs):
+        sess_options = sess_options or ort.SessionOptions()
+        sess_options.enable_cpu_mem_arena = False
+        return real(path, sess_options=sess_options, **kwargs)
+
+    ort.InferenceSession = session
+    sys.argv = [app]
+    runpy.run_path(app, run_name="__main__")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=20_000)
@@ -115,16 +136,25 @@ def main(argv=None) -> None:
     ap.add_argument("--env", nargs="*", default=[], help="KEY=VALUE for the app's environment")
     ap.add_argument("--tracemalloc", metavar="OUT", help="run the app under tracemalloc, growth report to OUT")
     ap.add_argument("--trace-every", type=float, default=60.0, help="seconds between tracemalloc reports")
+    ap.add_argument("--ort-arena-off", action="store_true",
+                    help="serve the app with ONNX Runtime's CPU memory arena off (enable_cpu_mem_arena=False)")
     ap.add_argument("--serve-traced", nargs=2, metavar=("APP", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--serve-without-arena", metavar="APP", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_traced:
         return serve_traced(*args.serve_traced, args.trace_every)
+    if args.serve_without_arena:
+        return serve_without_arena(args.serve_without_arena)
+    if args.tracemalloc and args.ort_arena_off:
+        ap.error("--tracemalloc and --ort-arena-off cannot be combined")
 
     env = dict(kv.split("=", 1) for kv in args.env)
     app_script, app_args = args.app, []
     if args.tracemalloc:  # this script serves the app under tracemalloc
         app_script, app_args = __file__, ["--serve-traced", os.path.abspath(args.app),
                                           os.path.abspath(args.tracemalloc), "--trace-every", str(args.trace_every)]
+    if args.ort_arena_off:
+        app_script, app_args = __file__, ["--serve-without-arena", os.path.abspath(args.app)]
     work = tempfile.mkdtemp(prefix="ctc_soak_words_")
     rng_lock = threading.Lock()
 
@@ -162,7 +192,8 @@ def main(argv=None) -> None:
 
     try:
         with App(app_script, env, args=app_args) as app:
-            print(f"soak: {args.app} on {app.url}, {args.requests} requests from {args.clients} clients; "
+            print(f"soak: {args.app}{' (ORT arena off)' if args.ort_arena_off else ''} on {app.url}, "
+                  f"{args.requests} requests from {args.clients} clients; "
                   f"uploads in {app.temp_dir}; start rss {rss_mb(app.proc.pid):.1f} MB", flush=True)
             t0 = time.perf_counter()
             result = run_clients(app.url, args.clients, args.requests, make_file, on_done=on_done,
