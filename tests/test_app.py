@@ -321,3 +321,37 @@ def test_settings_from_env_reads_every_variable_and_names_a_bad_one():
                       ("CTC_DEMO_SESSIONS", "many"), ("CTC_DEMO_DELETE_CACHE", "60")]:
         with pytest.raises(SystemExit, match=f"{name}={raw!r}: expected"):
             app.Settings.from_env({name: raw})
+
+
+def _soak(*args):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "bench" / "soak.py"), "--client", "http", "--clients", "2",
+                          "--requests", "16", "--interval", "8", *args], cwd=root, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_soak_runs_the_trivial_app_and_prints_each_interval():
+    out = _soak("--app", "bench/trivial_app.py", "--env", "CTC_DEMO_DELETE_CACHE=1,1")
+    lines = [ln.split() for ln in out.splitlines() if " req  rss " in ln]
+    assert [ln[0] for ln in lines] == ["8", "16"] and all(ln[-1] == "0" for ln in lines), out  # no errors
+    assert all(float(ln[3]) > 50 for ln in lines), out  # the server's RSS, MB
+    assert "done: 16 ok, 0 errors" in out
+
+
+def test_soak_arena_off_reaches_the_recognizers_session(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    probe = tmp_path / "probe_app.py"
+    probe.write_text("from ctc_recognizer import Recognizer\n"
+                     "print('arena', Recognizer.from_pretrained().session.get_session_options().enable_cpu_mem_arena)\n")
+    for flag, arena in [([], "True"), (["--serve-without-arena", str(probe)], "False")]:
+        cmd = [sys.executable, str(probe)] if not flag else [sys.executable, str(root / "bench" / "soak.py"), *flag]
+        out = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
+        assert f"arena {arena}" in out.stdout, out.stderr[-2000:]
