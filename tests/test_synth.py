@@ -119,3 +119,49 @@ def test_curved_text_is_a_training_share_that_leaves_other_renders_alone(capsys,
     with pytest.raises(SystemExit):
         parse_args(["--synth-curved-text", "1.5", "--output-dir", "x"])
     assert "--synth-curved-text must be in [0, 1], got 1.5" in capsys.readouterr().err
+
+
+def test_the_cache_key_follows_background_and_font_files_not_their_names(tmp_path):
+    """Two folders of same-named crops are two caches; an edited (or replaced) file is a new one."""
+    import os
+    import shutil
+
+    from training.synth import discover_fonts
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "crop.png").write_bytes(folder.encode())
+    spec = RenderSpec("train", seed=1, backgrounds=(str(tmp_path / "a" / "crop.png"),))
+    key = render_cache_key(spec, n=10)
+    assert key != render_cache_key(spec.replace(backgrounds=(str(tmp_path / "b" / "crop.png"),)), n=10)
+    os.utime(tmp_path / "a" / "crop.png", ns=(1, 1))
+    assert key != render_cache_key(spec, n=10)
+    font = discover_fonts()["train"][0].path
+    mine = tmp_path / "fonts" / os.path.basename(font)
+    mine.parent.mkdir()
+    shutil.copyfile(font, mine)
+    fspec = RenderSpec("train", seed=1, fonts=(str(mine),))
+    fkey = render_cache_key(fspec, n=10)
+    assert fkey == render_cache_key(fspec, n=10)
+    os.utime(mine, ns=(1, 1))  # an updated font file, same path
+    assert fkey != render_cache_key(fspec, n=10)
+
+
+def test_the_cache_key_follows_the_system_word_list(monkeypatch):
+    """words=None draws from the system list: installing one (wamerican) is a new cache."""
+    from training.synth import text
+
+    spec = RenderSpec("train", seed=1)
+    key = render_cache_key(spec, n=10)
+    monkeypatch.setattr(text, "load_words", lambda *a, **k: ("only", "these", "words"))
+    assert key != render_cache_key(spec, n=10)
+    assert render_cache_key(spec.replace(words=("only", "these", "words")), n=10) == render_cache_key(spec, n=10)
+
+
+def test_an_effect_registered_outside_the_package_is_in_the_cache_key(scratch_effect):
+    from training.synth import generator_source_hash
+
+    before = generator_source_hash()
+    scratch_effect("image", "test_outside", 0.0, lambda img, rng, size: img)
+    assert generator_source_hash() != before
+

@@ -55,7 +55,7 @@ def font_key(path: str) -> str:
 
 def hard_font_weight(table: Mapping[str, float], path: str) -> float:
     """The weight of font file ``path`` in a mining table keyed by :func:`font_key` (or, in
-    tables before 2026-11-27 such as ``training/font_weights/stage13_train.json``, by file
+    tables before 2026-11-27 such as ``experiments/font_weights/stage13_train.json``, by file
     name, where files of one name in several folders share one entry); 0 if absent."""
     key = font_key(path)
     return float(table[key]) if key in table else float(table.get(Path(path).name, 0.0))

@@ -4,6 +4,7 @@ of it, deterministically: the same spec and ``i`` always give the same image and
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import multiprocessing as mp
 import os
@@ -20,6 +21,7 @@ from ctc_recognizer.charset import DEFAULT_VOCAB
 
 from . import effects
 from .fonts import SPLITS, FontInfo, discover_fonts, font_key, hard_font_weight
+from . import text as _text
 from .text import TEXT_KINDS, TextSampler
 
 FONT_SAMPLINGS = ("family", "file")
@@ -108,17 +110,36 @@ class RenderSpec:
         return RenderSpec(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
 
     def key(self) -> dict:
-        """The spec as JSON-able values, for cache keys: the word list is hashed, backgrounds
-        are named by file name (the same crops in another folder render the same)."""
+        """The spec as JSON-able values, for cache keys: the words drawn from are hashed (the
+        system word list as loaded now when ``words`` is None, so installing one is a new
+        cache), backgrounds and fonts by full path, size and modification time."""
         d = asdict(self)
-        d["words"] = hashlib.sha1("\n".join(self.words).encode()).hexdigest() if self.words else None
-        d["backgrounds"] = hashlib.sha1("\n".join(sorted(Path(b).name for b in self.backgrounds)).encode()).hexdigest()
+        words = self.words or _text.load_words()
+        d["words"] = hashlib.sha1("\n".join(words).encode()).hexdigest()
+        d["backgrounds"] = files_digest(self.backgrounds)  # in order: the renderer draws by index
         return d
+
+
+def files_digest(paths) -> str:
+    """sha1 over each file's absolute path, size and modification time, in the given order
+    (a missing file hashes as missing): files renamed, replaced or edited give another digest."""
+    h = hashlib.sha1()
+    for p in paths:
+        path = os.path.abspath(os.path.expanduser(str(p)))
+        try:
+            st = os.stat(path)
+            h.update(f"{path}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+        except OSError:
+            h.update(f"{path}\tmissing\n".encode())
+    return h.hexdigest()
 
 
 def generator_source_hash() -> str:
     """sha1 of the generator's source files (this package and the preprocessing that fits a
-    render to the model): a cache of renders is stale as soon as any of them changes."""
+    render to the model) and of the effects registered now, in order (stage, name, group,
+    probability and the function's source): a cache of renders is stale as soon as any of them
+    changes, an effect registered from outside the package included. (Code that such an effect
+    calls in other modules is not hashed: change its name or clear the cache when that changes.)"""
     here = Path(__file__).resolve().parent
     files = sorted(here.glob("*.py"))
     import ctc_recognizer.preprocessing as pre
@@ -128,13 +149,25 @@ def generator_source_hash() -> str:
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
+    for stage, registered in effects.EFFECTS.items():
+        for e in registered:
+            p = e.p if isinstance(e.p, (int, float, str)) else _source(e.p)
+            h.update(f"{stage}\t{e.name}\t{e.group}\t{e.unless}\t{p}\n{_source(e.fn)}\n".encode())
     return h.hexdigest()
+
+
+def _source(fn) -> str:
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):  # defined interactively: its qualified name is all there is
+        return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(type(fn)))}"
 
 
 def render_cache_key(spec: RenderSpec, **extra) -> str:
     """A hash of the spec, the fonts it draws from, ``extra`` (e.g. the count and model geometry)
     and :func:`generator_source_hash`."""
     fonts = list(spec.fonts) if spec.fonts else [f.path for f in discover_fonts()[spec.split]]
+    fonts = [fonts, files_digest(fonts)]  # the files, and their sizes and times (an updated font package)
     payload = json.dumps({"spec": spec.key(), "fonts": fonts, "extra": extra, "source": generator_source_hash()},
                          sort_keys=True)
     return hashlib.sha1(payload.encode()).hexdigest()
