@@ -165,3 +165,15 @@ def test_an_effect_registered_outside_the_package_is_in_the_cache_key(scratch_ef
     scratch_effect("image", "test_outside", 0.0, lambda img, rng, size: img)
     assert generator_source_hash() != before
 
+
+def test_a_cached_synthetic_set_is_named_after_its_source(tmp_path):
+    from ctc_recognizer.config import RecognizerConfig
+    from training.synth_cache import synthetic_set
+
+    vocab = "abcdefghijklmnopqrstuvwxyz"
+    config = RecognizerConfig(vocab=vocab, height=32, width=128)
+    spec = RenderSpec("train", seed=1, vocab=vocab, augment=False, text="words", curved_text=1.0)
+    made = synthetic_set(spec, 2, config, cache_dir=tmp_path, workers=1, source="synthetic-curved")
+    cached = synthetic_set(spec, 2, config, cache_dir=tmp_path, workers=1, source="synthetic-curved")
+    assert made.name == cached.name == "synthetic-curved-train" and made.texts == cached.texts
+    assert synthetic_set(spec, 2, config, cache_dir=tmp_path, workers=1).name == "synthetic-clean-train"

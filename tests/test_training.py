@@ -336,7 +336,7 @@ def test_mine_counts_the_words_a_model_misreads_per_font(recognizer):
 
 def test_a_mining_table_steers_the_font_draws_of_training_renders(tmp_path):
     """--synth-hard-fonts draws a share of the training fonts in proportion to the misses (capped)."""
-    from training import data as D
+    from training.synth_cache import synthetic_set
     from training.synth import RenderSpec, WordRenderer, font_key, load_hard_fonts
 
     a, b = _two_fonts()
@@ -359,9 +359,9 @@ def test_a_mining_table_steers_the_font_draws_of_training_renders(tmp_path):
     # the rendered training set is cached under its own key (not the unweighted renders)
     config = RecognizerConfig(vocab=TINY_VOCAB, height=32, width=128)
     cache = tmp_path / "cache"
-    plain = D.synthetic_set(RenderSpec("train", vocab=TINY_VOCAB), 6, config, cache_dir=cache, workers=1)
-    steered = D.synthetic_set(RenderSpec("train", vocab=TINY_VOCAB, hard_fonts=weights, hard_font_share=0.5), 6, config,
-                              cache_dir=cache, workers=1)
+    plain = synthetic_set(RenderSpec("train", vocab=TINY_VOCAB), 6, config, cache_dir=cache, workers=1)
+    steered = synthetic_set(RenderSpec("train", vocab=TINY_VOCAB, hard_fonts=weights, hard_font_share=0.5), 6, config,
+                            cache_dir=cache, workers=1)
     assert len(list(cache.glob("synth-train-6-*.npz"))) == 2
     assert not np.array_equal(plain.images, steered.images)  # the table reached the rendering workers
 
@@ -426,7 +426,7 @@ def test_shape_jitter_reshapes_training_glyphs_and_leaves_benchmark_renders_alon
     """shape_jitter bends the glyphs of that share of the training renders (new designs from the
     installed fonts); the same words, size and font otherwise, and renders without it (every
     benchmark set) are unchanged."""
-    from training import data as D
+    from training.synth_cache import synthetic_set
     from training.synth import RenderSpec, WordRenderer, effects
     from training.options import parse_args
 
@@ -451,10 +451,10 @@ def test_shape_jitter_reshapes_training_glyphs_and_leaves_benchmark_renders_alon
 
     config = RecognizerConfig(vocab=TINY_VOCAB, height=32, width=128)
     cache = tmp_path / "cache"
-    plain_set = D.synthetic_set(RenderSpec("train", vocab=TINY_VOCAB, augment=False), 4, config, cache_dir=cache,
-                                workers=1)
-    bent_set = D.synthetic_set(RenderSpec("train", vocab=TINY_VOCAB, augment=False, shape_jitter=1.0), 4, config,
-                               cache_dir=cache, workers=1)
+    plain_set = synthetic_set(RenderSpec("train", vocab=TINY_VOCAB, augment=False), 4, config, cache_dir=cache,
+                              workers=1)
+    bent_set = synthetic_set(RenderSpec("train", vocab=TINY_VOCAB, augment=False, shape_jitter=1.0), 4, config,
+                             cache_dir=cache, workers=1)
     assert len(list(cache.glob("synth-train-4-*.npz"))) == 2  # cached apart
     assert plain_set.texts == bent_set.texts and not np.array_equal(plain_set.images, bent_set.images)
 

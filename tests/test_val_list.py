@@ -104,16 +104,17 @@ def test_synthetic_curved_keeps_its_curved_share(tmp_path, monkeypatch, flag, ex
     import numpy as np
 
     from training import data as D
+    from training import synth_cache
     from training.assemble import prepare_data
     from training.options import parse_args
 
     specs = []
 
-    def fake_synthetic_set(spec, n, config, cache_dir=None, workers=None):  # the spec, not the pixels
+    def fake_synthetic_set(spec, n, config, cache_dir=None, workers=None, source=None):  # the spec, not pixels
         specs.append(spec)
         return D.ArraySampleSet(np.zeros((2, 32, 128, 3), np.uint8), ["ab", "cd"], "fake")
 
-    monkeypatch.setattr(D, "synthetic_set", fake_synthetic_set)
+    monkeypatch.setattr(synth_cache, "synthetic_set", fake_synthetic_set)
     config = RecognizerConfig(vocab=ALPHANUMERIC, height=32, width=128)
     argv = ["--data", "synthetic-curved", "synthetic-words", "--output-dir", str(tmp_path / "run")]
     args = parse_args(argv + (["--synth-curved-text", flag] if flag else []))

@@ -1,5 +1,6 @@
 """Training data assembly: the ``--data`` sources (mixed by weight), their validation and
-test shares, ``--val-data``, and the rendered synthetic sources (at model size, cached)."""
+test shares, ``--val-data``, and the rendered synthetic sources (at model size, cached by
+:mod:`training.synth_cache`)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _add_eval_set(val_sets: dict, natural: dict, ci_sets: set, name: str, sample
 def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: int,
                  natural: dict | None = None):
     from . import data as D
-    from . import sources
+    from . import sources, synth_cache
 
     train_sources, val_sets, ci_sets, test_sets = [], {}, set(), set()
     natural = {} if natural is None else natural  # filled: set name -> its samples at natural size
@@ -110,12 +111,14 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
                                   shape_jitter=args.synth_shape_jitter,
                                   # a source's own curved share (synthetic-curved: all) is never lowered
                                   curved_text=max(base.curved_text, args.synth_curved_text))
-        train = D.synthetic_set(train_spec, args.synth_clean_train_size if clean else args.synth_train_size,
-                                config, cache_dir=args.cache_dir)
+        name = sources.parse(spec)[0].name
+        train = synth_cache.synthetic_set(train_spec, args.synth_clean_train_size if clean else args.synth_train_size,
+                                          config, cache_dir=args.cache_dir, source=name)
         train_sources.insert(position, D.WeightedSource(D.fit_time_steps(train, charset, time_steps), weight))
         if args.val_data is None:
             val_spec = base.replace(split="val", seed=args.seed + 1)
-            val = D.fit_time_steps(D.synthetic_set(val_spec, args.synth_val_size, config, cache_dir=args.cache_dir),
+            val = D.fit_time_steps(synth_cache.synthetic_set(val_spec, args.synth_val_size, config,
+                                                             cache_dir=args.cache_dir, source=name),
                                    charset, time_steps)
             synth_val[spec] = (val.images, val.texts)
     val_sets = {**synth_val, **val_sets}
@@ -127,7 +130,8 @@ def prepare_data(args, config: RecognizerConfig, charset: Charset, time_steps: i
         if source.rendered:  # rendered now at model size (training never reads the frozen test files)
             val_spec = sources.render_spec(spec, "val", args.seed + 1, config.vocab,
                                            font_sampling=args.synth_font_sampling)
-            val = D.synthetic_set(val_spec, args.synth_val_size, config, cache_dir=args.cache_dir)
+            val = synth_cache.synthetic_set(val_spec, args.synth_val_size, config, cache_dir=args.cache_dir,
+                                            source=source.name)
             val = D.fit_time_steps(val, charset, time_steps)
             val_sets[f"{source.name}-{val_spec.split}"] = (val.images, val.texts)
             continue

@@ -41,6 +41,7 @@ def main(argv=None) -> None:
     from .losses import CTCLoss
     from .model import build_model
     from .sources import render_spec
+    from .synth_cache import synthetic_set
     from .options import resolve_vocab
 
     vocab = resolve_vocab(args.vocab)
@@ -53,8 +54,8 @@ def main(argv=None) -> None:
         src = D.parse_data_spec(spec)
         if isinstance(src, str):  # a rendered source
             render = render_spec(spec, "train", 0, config.vocab)
-            sources.append(D.WeightedSource(D.synthetic_set(render, args.synth_train_size, config,
-                                                            cache_dir=args.cache_dir), w))
+            sources.append(D.WeightedSource(synthetic_set(render, args.synth_train_size, config,
+                                                          cache_dir=args.cache_dir, source=spec.split(":")[0]), w))
         else:
             sources.append(D.WeightedSource(D.filter_labels(src, charset, args.unknown_chars, steps_t), w, augment=True))
     ds = D.make_dataset(sources, config, charset, args.batch_size)

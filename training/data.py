@@ -2,7 +2,8 @@
 
 Sources (the ``--data`` argument):
 
-* ``synthetic`` - rendered words (:mod:`training.synth`), pre-rendered once into a cache;
+* ``synthetic`` - rendered words (:mod:`training.synth`), pre-rendered once into a cache
+  (:mod:`training.synth_cache`);
 * ``synthetic-clean`` - the same generator without effects: dark text on white at a fixed
   margin, like a screenshot or a scan of print (the held-out-font benchmark's style);
 * ``mjsynth:PATH`` - the Synth90k ``90kDICT32px`` layout (``annotation_train.txt`` /
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing as mp
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,6 @@ from ctc_recognizer.charset import Charset
 from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.errors import UnknownCharacterError
 from ctc_recognizer.evaluation import read_labels
-from ctc_recognizer.files import atomic_write_bytes
 from ctc_recognizer.preprocessing import (fit_to_model, pil_to_array, read_image, to_rgb_uint8,
                                           validate_array)
 
@@ -333,58 +332,6 @@ def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if ok:
             img = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
     return img
-
-
-# ---------------------------------------------------------------------------- synthetic cache
-def _render_chunk(job) -> tuple[np.ndarray, list[str]]:
-    spec, start, stop, cfg_dict = job
-    from .synth import WordRenderer
-
-    cfg = RecognizerConfig.from_dict(cfg_dict)
-    renderer = WordRenderer(spec)
-    images = np.empty((stop - start, cfg.height, cfg.width, cfg.channels), np.uint8)
-    texts = []
-    for k, i in enumerate(range(start, stop)):
-        img, text = renderer.render(i)
-        images[k] = fit_to_model(img, cfg)[0]
-        texts.append(text)
-    return images, texts
-
-
-def synthetic_set(spec, n: int, config: RecognizerConfig, cache_dir: str | os.PathLike | None = None,
-                  workers: int | None = None) -> ArraySampleSet:
-    """``n`` rendered words of a :class:`training.synth.RenderSpec` (its vocabulary must be the
-    model's), at model size; cached on disk under a hash of the spec, the fonts, the model
-    geometry and the generator's source (:func:`training.synth.render_cache_key`)."""
-    from .synth import render_cache_key
-
-    if spec.vocab != config.vocab:
-        raise ValueError("the render spec's vocabulary is not the model's")
-    geometry = [config.height, config.width, config.channels, config.resize_mode]
-    digest = render_cache_key(spec, n=n, geometry=geometry)[:16]
-    cache = Path(cache_dir or os.environ.get("CTC_RECOGNIZER_CACHE", "~/.cache/ctc_recognizer")).expanduser()
-    path = cache / f"synth-{spec.split}-{n}-{digest}.npz"
-    name = f"synthetic{'' if spec.augment else '-clean'}-{spec.split}"
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as data:
-            return ArraySampleSet(data["images"], [str(t) for t in data["texts"]], name=name)
-    workers = workers or min(os.cpu_count() or 1, 8)
-    chunk = max(1, min(2000, -(-n // workers)))
-    jobs = [(spec, s, min(n, s + chunk), config.to_dict()) for s in range(0, n, chunk)]
-    logger.info("rendering %d synthetic %s words with %d worker(s)...", n, spec.split, workers)
-    if workers > 1 and len(jobs) > 1:
-        with mp.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_render_chunk, jobs)
-    else:
-        parts = [_render_chunk(j) for j in jobs]
-    images = np.concatenate([p[0] for p in parts])
-    texts = [t for p in parts for t in p[1]]
-    import io
-
-    buf = io.BytesIO()
-    np.savez(buf, images=images, texts=np.array(texts))
-    atomic_write_bytes(path, buf.getvalue())
-    return ArraySampleSet(images, texts, name=name)
 
 
 # ---------------------------------------------------------------------------- arrays / tf.data
