@@ -8,7 +8,8 @@ CTC_DEMO_MODELS Hub ids offered besides the bundled model ("org/a,org/b") [none]
 CTC_DEMO_ALLOW_LOCAL=1 local model folders too [off]; CTC_DEMO_HUB_TIMEOUT seconds [5];
 CTC_DEMO_MAX_FILE_MB [10]; CTC_DEMO_MAX_BATCH_FILES [50]; CTC_DEMO_DELETE_CACHE "frequency,age"
 seconds or "off" [300,900]; CTC_DEMO_MAX_BATCH images per shared model call [32];
-CTC_DEMO_QUEUE_SIZE waiting requests [256]; CTC_DEMO_SESSIONS sessions kept in memory [500].
+CTC_DEMO_QUEUE_SIZE waiting requests [256]; CTC_DEMO_SESSIONS sessions kept in memory [500];
+CTC_DEMO_ORT_ARENA=1 ONNX Runtime's memory arena [off: memory stays flat over a long run].
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import onnxruntime as ort
 from PIL import Image, ImageDraw, ImageFont
 
 from ctc_recognizer import Prediction, Recognizer, RecognizerError
@@ -87,7 +89,9 @@ class Settings:
 # ------------------------------------------------------------------ models
 @functools.lru_cache(maxsize=4)
 def _load(model_id: str | None, cached_only: bool = False) -> Recognizer:
-    return Recognizer.from_pretrained(model_id, **({"local_files_only": True} if cached_only else {}))
+    opts = ort.SessionOptions()  # arena off: RSS stays flat over a long run (bench/soak.py); CTC_DEMO_ORT_ARENA=1 on
+    opts.enable_cpu_mem_arena = os.environ.get("CTC_DEMO_ORT_ARENA", "").strip().lower() in ("1", "true", "yes", "on")
+    return Recognizer.from_pretrained(model_id, session_options=opts, **({"local_files_only": True} if cached_only else {}))
 
 
 def _load_hub(model_id: str, timeout: float) -> Recognizer:

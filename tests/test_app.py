@@ -355,3 +355,17 @@ def test_soak_arena_off_reaches_the_recognizers_session(tmp_path):
         cmd = [sys.executable, str(probe)] if not flag else [sys.executable, str(root / "bench" / "soak.py"), *flag]
         out = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
         assert f"arena {arena}" in out.stdout, out.stderr[-2000:]
+
+
+def test_demo_models_run_without_the_onnx_runtime_arena(monkeypatch):
+    """The arena kept growing RSS under a long soak (experiments/measurements/soak_2026-11-30.txt):
+    the demo's sessions run without it unless the operator sets CTC_DEMO_ORT_ARENA=1."""
+    import app
+
+    app._load.cache_clear()
+    monkeypatch.delenv("CTC_DEMO_ORT_ARENA", raising=False)
+    assert app._load(None).session.get_session_options().enable_cpu_mem_arena is False
+    app._load.cache_clear()
+    monkeypatch.setenv("CTC_DEMO_ORT_ARENA", "1")
+    assert app._load(None).session.get_session_options().enable_cpu_mem_arena is True
+    app._load.cache_clear()
