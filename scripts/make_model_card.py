@@ -117,10 +117,12 @@ def render(results_path: Path, speed_path: Path) -> str:
         metrics_intro=METRICS_INTRO, metrics_table=mtable, speed_intro=sintro, speed_table=stable,
         reproduce="\n".join([
             "python scripts/fetch_peer_models.py            # the comparison engines, once",
-            "python bench/compare.py --real-holdout --real-val --engines default default-int8 \\",
-            "    ppocrv6-tiny ppocrv6-small ppocrv4 tesseract --json-out bench/results.json --markdown-out bench/results.md",
-            "python bench/speed.py --archs --model default=ctc_recognizer/models/default \\",
-            "    default-int8=ctc_recognizer/models/default:model.int8.onnx --json-out bench/speed.json",
+            "python bench/compare.py --synthetic 0 --synthetic-clean 0 --real-holdout --real-val --accuracy-only \\",
+            "    --engines default default-int8 ppocrv6-tiny ppocrv6-small ppocrv4 tesseract \\",
+            "    --json-out bench/results.json --markdown-out bench/results.md",
+            "python bench/speed.py --archs seed crnn --model default=ctc_recognizer/models/default \\",
+            "    default-int8=ctc_recognizer/models/default:model.int8.onnx --peers ppocrv6-tiny ppocrv6-small \\",
+            "    --rounds 5 --json-out bench/speed.json",
             "python scripts/make_model_card.py              # this card",
         ]),
         reproduce_note=("Training: `training/configs/default.yaml` is the recipe of the bundled model's last "
