@@ -44,3 +44,14 @@ def train_tiny_model(out: Path, arch: str = "crnn_small", epochs: int = 90, voca
     model.fit(images.astype(np.float32), labels.numpy(), batch_size=16, epochs=epochs, verbose=0, shuffle=True)
     export_model(model, config, out, sample_batch=images[:8].astype(np.float32))
     return model, config, images, texts
+
+
+def make_labels_folder(root: Path, words) -> Path:
+    """A folder of rendered words with its labels.tsv (``w<i>.png<TAB>word``)."""
+    from PIL import Image
+
+    root.mkdir(parents=True, exist_ok=True)
+    for i, w in enumerate(words):
+        Image.fromarray(render_word(w)).save(root / f"w{i}.png")
+    (root / "labels.tsv").write_text("".join(f"w{i}.png\t{w}\n" for i, w in enumerate(words)), encoding="utf-8")
+    return root

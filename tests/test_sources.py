@@ -6,22 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, TINY_WORDS, render_word
+from tests.helpers import make_labels_folder
+from tests.conftest import ROOT, TINY_WORDS
 from training import sources
 from training.data import ArraySampleSet, FileSampleSet, parse_data_spec
 from training.evaluate import load_eval_data
 from training.frozen import FROZEN_ROOT, FROZEN_SETS, FrozenSetError, read_frozen_set, verify
 from training.locate import export_dir, keras_model, recognizer_ref, resolve_model
-
-
-def make_labels_folder(root: Path, words) -> Path:
-    from PIL import Image
-
-    root.mkdir(parents=True)
-    for i, w in enumerate(words):
-        Image.fromarray(render_word(w)).save(root / f"w{i}.png")
-    (root / "labels.tsv").write_text("".join(f"w{i}.png\t{w}\n" for i, w in enumerate(words)), encoding="utf-8")
-    return root
 
 
 # ---------------------------------------------------------------- the registry

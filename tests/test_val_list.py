@@ -7,21 +7,12 @@ import pytest
 
 from ctc_recognizer.charset import ALPHANUMERIC, Charset
 from ctc_recognizer.config import RecognizerConfig
-from tests.conftest import render_word
+from tests.helpers import make_labels_folder
+
 
 pytest.importorskip("tensorflow")  # training.assemble reads images with the training stack
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_labels_folder(root: Path, words) -> Path:
-    from PIL import Image
-
-    root.mkdir(parents=True)
-    for i, w in enumerate(words):
-        Image.fromarray(render_word(w)).save(root / f"w{i}.png")
-    (root / "labels.tsv").write_text("".join(f"w{i}.png\t{w}\n" for i, w in enumerate(words)), encoding="utf-8")
-    return root
 
 
 def test_val_list_crops_are_validation_and_never_train(tmp_path):
