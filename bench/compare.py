@@ -149,22 +149,15 @@ def folder_set(folder: Path, limit: int | None = None):
     return [to_rgb_uint8(read_image(p)) for p in paths], texts
 
 
-def real_holdout_sets() -> dict[str, tuple[list, list[str]]]:
-    """The project's real test crops (training/splits/real_holdout.txt), per source, labels as
-    annotated (nothing filtered: every engine is scored on the same crops)."""
-    from training.data import real_holdout_sets as held_out_samples
-
-    return {name: ([to_rgb_uint8(s.load(i)) for i in range(len(s))], list(s.texts))
-            for name, s in held_out_samples(skip_missing=True).items()}
-
-
-def real_val_sets() -> dict[str, tuple[list, list[str]]]:
-    """The project's real validation crops (training/splits/real_val.txt), per source."""
+def listed_sets(list_name: str) -> dict[str, tuple[list, list[str]]]:
+    """The project's real crops that ``training/splits/<list_name>`` names (real_holdout.txt:
+    the test set; real_val.txt: the validation set), per source, labels as annotated (nothing
+    filtered: every engine is scored on the same crops)."""
     from training.data import real_holdout_sets as listed_samples
 
-    val_list = ROOT / "training" / "splits" / "real_val.txt"
     return {name: ([to_rgb_uint8(s.load(i)) for i in range(len(s))], list(s.texts))
-            for name, s in listed_samples(list_path=val_list, skip_missing=True).items()}
+            for name, s in listed_samples(list_path=ROOT / "training" / "splits" / list_name,
+                                          skip_missing=True).items()}
 
 
 def _rate(v) -> str:
@@ -249,9 +242,9 @@ def main(argv=None) -> None:
     per_source = {}
     real = []
     if args.real_holdout:
-        real.append(("real test", real_holdout_sets()))
+        real.append(("real test", listed_sets("real_holdout.txt")))
     if args.real_val:
-        real.append(("real validation", real_val_sets()))
+        real.append(("real validation", listed_sets("real_val.txt")))
     for label, parts in real:
         imgs = [im for v in parts.values() for im in v[0]]
         txt = [t for v in parts.values() for t in v[1]]

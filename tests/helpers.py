@@ -55,3 +55,13 @@ def make_labels_folder(root: Path, words) -> Path:
         Image.fromarray(render_word(w)).save(root / f"w{i}.png")
     (root / "labels.tsv").write_text("".join(f"w{i}.png\t{w}\n" for i, w in enumerate(words)), encoding="utf-8")
     return root
+
+
+def load_script(relpath: str, name: str):
+    """A script of the repository (e.g. ``bench/snapshot.py``) imported as module ``name``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / relpath)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

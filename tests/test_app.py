@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from ctc_recognizer.recognizer import DEFAULT_MODEL_DIR
-from tests.conftest import render_word
+from tests.conftest import render_lines, render_word
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -99,17 +99,14 @@ def test_analyze_shows_the_librarys_warning_as_a_hint(client, tmp_path):
         warning = "This looks like several lines of text; crop a single word or line."
 
     assert app._hint(Pred()) == "⚠️ " + Pred.warning
-    top, bottom = render_word("first line", size=36), render_word("second one", size=36)
-    lines = np.full((top.shape[0] + bottom.shape[0] + 10, max(top.shape[1], bottom.shape[1]), 3), 255, np.uint8)
-    lines[:top.shape[0], :top.shape[1]] = top
-    lines[-bottom.shape[0]:, :bottom.shape[1]] = bottom
+    lines = render_lines(["first line", "second one"], size=36)
     path = tmp_path / "two_lines.png"
     Image.fromarray(lines).save(path)
     from ctc_recognizer import Recognizer
 
-    warning = getattr(Recognizer.from_pretrained()(str(path)), "warning", None)
+    warning = Recognizer.from_pretrained()(str(path)).warning
     hint = analyze(client, str(path))[-1]
-    assert hint == (f"⚠️ {warning}" if warning else "")
+    assert warning and hint == f"⚠️ {warning}"
 
 
 def test_lexicon_and_beam(client, words):

@@ -10,11 +10,10 @@ import re
 import shutil
 import socket
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import render_word
+from tests.conftest import render_lines, render_word
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
 CHROMIUM = os.environ.get("CTC_TEST_CHROMIUM") or next(
@@ -105,15 +104,11 @@ def test_clicking_an_example_reads_it(page):
 def test_hint_for_several_lines(page, tmp_path):
     from ctc_recognizer import Recognizer
 
-    top, bottom = render_word("first line", size=36), render_word("second one", size=36)
-    lines = np.full((top.shape[0] + bottom.shape[0] + 10, max(top.shape[1], bottom.shape[1]), 3), 255, np.uint8)
-    lines[:top.shape[0], :top.shape[1]] = top
-    lines[-bottom.shape[0]:, :bottom.shape[1]] = bottom
+    lines = render_lines(["first line", "second one"], size=36)
     path = tmp_path / "lines.png"
     Image.fromarray(lines).save(path)
-    warning = getattr(Recognizer.from_pretrained()(str(path)), "warning", None)
-    if not warning:
-        pytest.skip("this build of the library gives no warning for two lines")
+    warning = Recognizer.from_pretrained()(str(path)).warning
+    assert warning, "the library gives no warning for two lines"
     upload(page, path)
     sync_api.expect(page.locator("#hint")).to_contain_text(warning)
 

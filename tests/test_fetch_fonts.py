@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import io
 import json
 import tarfile
@@ -15,15 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import font_path
+from tests.helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("fetch_fonts", ROOT / "scripts" / "fetch_fonts.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("scripts/fetch_fonts.py", "fetch_fonts")
 
 
 def _woff(family: str) -> bytes:

@@ -3,18 +3,15 @@
 that should change nothing changes no prediction. After a deliberate change of the model or
 its pre-/post-processing, re-pin with `python bench/snapshot.py --write`."""
 
-import importlib.util
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import load_script
+
 
 
 def load_snapshot_module():
-    spec = importlib.util.spec_from_file_location("bench_snapshot", ROOT / "bench" / "snapshot.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench/snapshot.py", "bench_snapshot")
 
 
 def test_bundled_model_reads_the_pinned_predictions():
