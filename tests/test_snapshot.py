@@ -4,7 +4,6 @@ that should change nothing changes no prediction. After a deliberate change of t
 its pre-/post-processing, re-pin with `python bench/snapshot.py --write`."""
 
 import json
-from pathlib import Path
 
 from tests.helpers import load_script
 
