@@ -228,17 +228,18 @@ def test_pipeline_batches_and_pads_labels(tmp_path):
 
 
 def test_real_image_augmentation_converts_like_inference():
-    from training.data import augment_real
+    from training.augment import augment_heavy, augment_light
 
     rng = np.random.default_rng(0)
     word = render_word("cat")
     la = np.dstack([word[..., 0], np.full(word.shape[:2], 255, np.uint8)])  # gray + alpha
     rgba = np.zeros((30, 60, 4), np.uint8)  # fully transparent: white, as inference sees it
     for img in (la, rgba, word.astype(np.float32) / 255, word.astype(np.uint16) * 257, word[..., 0]):
-        for _ in range(10):
-            out = augment_real(img, rng)
-            assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
-    assert augment_real(rgba, np.random.default_rng(1)).mean() > 150
+        for augment in (augment_light, augment_heavy):
+            for _ in range(10):
+                out = augment(img, rng)
+                assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
+    assert augment_light(rgba, np.random.default_rng(1)).mean() > 150
 
 
 # ---------------------------------------------------------------- synthetic data

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Collection, Sequence
 
-import cv2
 import numpy as np
 
 from ctc_recognizer.charset import Charset
@@ -301,39 +300,6 @@ def fit_time_steps(samples: ArraySampleSet, charset: Charset, time_steps: int) -
     return ArraySampleSet(samples.images[keep], [samples.texts[i] for i in keep], samples.name)
 
 
-# ---------------------------------------------------------------------------- augmentation
-def augment_real(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Light augmentation for real crops (natural size, uint8 RGB): crop jitter, small
-    rotation, blur, colour and contrast changes, JPEG."""
-    img = to_rgb_uint8(img)  # the same conversion inference applies (alpha, 16-bit, float, gray)
-    h, w = img.shape[:2]
-    if rng.random() < 0.6:  # crop jitter: cut or pad each side by up to 8% of the height
-        d = (rng.uniform(-0.08, 0.08, 4) * h).astype(int)
-        top, bottom, left, right = (max(0, v) for v in d)
-        img = cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_REPLICATE)
-        ct, cb, cl, cr = (max(0, -v) for v in d)
-        hh, ww = img.shape[:2]
-        if hh - ct - cb >= 4 and ww - cl - cr >= 4:
-            img = img[ct:hh - cb, cl:ww - cr]
-    if rng.random() < 0.3:
-        h, w = img.shape[:2]
-        M = cv2.getRotationMatrix2D((w / 2, h / 2), rng.normal(0, 2.5), 1.0)
-        img = cv2.warpAffine(img, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
-    f = img.astype(np.float32)
-    if rng.random() < 0.5:
-        f = f * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30)
-    if rng.random() < 0.2:
-        f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.4, 1.2))
-    if rng.random() < 0.2:
-        f = f[:, :, rng.permutation(3)]
-    img = np.clip(f, 0, 255).astype(np.uint8)
-    if rng.random() < 0.2:
-        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 90))])
-        if ok:
-            img = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED)
-    return img
-
-
 # ---------------------------------------------------------------------------- arrays / tf.data
 def to_model_arrays(samples: SampleSet, config: RecognizerConfig,
                     augment: Callable | None = None, seed: int = 0) -> np.ndarray:
@@ -369,10 +335,17 @@ def encode_label(text: str, charset: Charset, case_insensitive: bool = False) ->
 
 
 def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, charset: Charset,
-                 batch_size: int, seed: int = 0):
+                 batch_size: int, seed: int = 0, augment: Callable | None = None):
     """An infinite, shuffled, batched ``tf.data.Dataset`` of ``(images float32 (N,H,W,C),
-    labels int32 (N, L) padded with -1)``, mixing ``sources`` by weight."""
+    labels int32 (N, L) padded with -1)``, mixing ``sources`` by weight. ``augment(image, rng,
+    text)`` augments the sources marked ``augment`` (default: :func:`training.augment.augment_light`)."""
     import tensorflow as tf
+
+    if augment is None:
+        from .augment import augment_light
+
+        def augment(img, rng, text):
+            return augment_light(img, rng)
 
     H, W, C = config.height, config.width, config.channels
     datasets, weights = [], []
@@ -385,7 +358,7 @@ def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, ch
             i = int(i)
             img = samples.load(i)
             if aug:
-                img = augment_real(img, np.random.default_rng())
+                img = augment(img, np.random.default_rng(), samples.texts[i])
             if not is_model_size:
                 img = fit_to_model(validate_array(img), config)[0]
             return img, encoded[i]

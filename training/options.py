@@ -77,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
                    help="a label with a character outside the vocabulary: stop with an error, or skip it")
     g.add_argument("--no-augment", action="store_true", help="no augmentation of real (non-synthetic) images")
+    g.add_argument("--real-augment", default="light", choices=("light", "heavy"),
+                   help="augmentation of real images: light (crop jitter, small rotation, blur, colour, JPEG) or "
+                        "heavy (adds perspective, curve, shear, stretch, low resolution, motion blur, noise, "
+                        "shadows; see training/augment.py)")
+    g.add_argument("--teacher",
+                   help="a PaddleOCR-format recognizer (a folder with rec.onnx [+ dict.txt], or a peer name such "
+                        "as ppocrv6-tiny fetched by scripts/fetch_peer_models.py) that checks --real-augment heavy: "
+                        "a heavy augmentation trains only if the teacher still reads its label, else a light one")
+    g.add_argument("--teacher-tries", type=int, default=2,
+                   help="heavy augmentations tried per crop before --teacher falls back to a light one")
     g.add_argument("--cache-dir", help="where rendered synthetic data is cached")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=50)
