@@ -7,7 +7,7 @@ lopsided (McNemar's test; the two-sided p-value is printed).
         --data per-font:val synthetic:val synthetic-words:val --num 10000
 
 ``--data``: any data source of ``training.sources`` (``synthetic[-clean|-words]:val|test`` (test:
-the frozen sets of bench/sets), ``real-holdout``, ``folder:PATH``, ``frozen:NAME``...; ``--num``
+the frozen sets of bench/sets), ``real-holdout``, ``real-val``, ``folder:PATH``, ``frozen:NAME``...; ``--num``
 words, ``--seed`` for rendered validation sets), or ``per-font:train|val``:
 ``--per-font`` clean dictionary words in every font file of the split, as
 ``python -m training.mine_fonts`` renders them (each file weighs the same, where the
@@ -54,11 +54,16 @@ def main(argv=None) -> int:
     ap.add_argument("--num", type=int, default=5000, help="words per evaluate spec")
     ap.add_argument("--seed", type=int, default=99)
     ap.add_argument("--per-font", type=int, default=40, help="words per font file for per-font:train|val")
+    ap.add_argument("--standard", action="store_true",
+                    help="score under the standard protocol (lower case, letters and digits only)")
     args = ap.parse_args(argv)
     if len(args.models) < 2:
         ap.error("--models needs at least two models")
     from ctc_recognizer import Recognizer
+    from ctc_recognizer.metrics import standard_text
     from training.evaluate import read_texts
+
+    same = (lambda p, t: standard_text(p) == standard_text(t)) if args.standard else (lambda p, t: p == t)
 
     recs = [Recognizer.from_pretrained(m) for m in args.models]
     vocabs = {r.config.vocab for r in recs}
@@ -66,7 +71,7 @@ def main(argv=None) -> int:
         raise SystemExit("the models have different vocabularies; compare models of one vocabulary")
     for spec in args.data:
         images, texts = load_set(spec, args.num, args.seed, args.per_font, recs[0].config.vocab)
-        right = [[p == t for p, t in zip(read_texts(rec, images), texts)] for rec in recs]
+        right = [[same(p, t) for p, t in zip(read_texts(rec, images), texts)] for rec in recs]
         print(f"{spec}: {len(texts)} words")
         for m, r in zip(args.models, right):
             print(f"  {100 * sum(r) / max(1, len(r)):6.2f}%  {m}")

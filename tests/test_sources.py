@@ -196,3 +196,18 @@ def test_the_hub_command_uploads_a_runs_export(tmp_path, monkeypatch, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit, match="no model in"):
         hub.main([str(tmp_path / "empty"), "org/x"])
+
+
+@pytest.mark.parametrize("name, list_path", [("real-val", "real_val.txt"), ("real-holdout", "real_holdout.txt")])
+def test_real_split_sources_read_exactly_the_listed_crops(tmp_path, name, list_path):
+    from training.data import read_holdout_list
+
+    first = {}  # each source folder the list names -> its first listed file
+    for key in read_holdout_list(ROOT / "training" / "splits" / list_path):
+        first.setdefault(*key.split("/", 1))
+    for folder, listed in first.items():  # one listed crop and one that no list names, per folder
+        src = make_labels_folder(tmp_path / "data" / folder, ["cat", "dog"])
+        (src / "w0.png").rename(src / listed)
+        (src / "labels.tsv").write_text(f"{listed}\t{folder}x\nw1.png\tdog\n")
+    samples = sources.load(f"{name}:{tmp_path / 'data'}", sources.LoadOptions())
+    assert samples.name == name and samples.texts == [f"{folder}x" for folder in first]

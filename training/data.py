@@ -245,6 +245,7 @@ def holdout_key(samples: SampleSet, i: int) -> str:
 
 #: The project's real test set (scripts/make_holdout_list.py) and where its crops live.
 REAL_HOLDOUT_LIST = Path(__file__).resolve().parent / "splits" / "real_holdout.txt"
+REAL_VAL_LIST = Path(__file__).resolve().parent / "splits" / "real_val.txt"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 

@@ -182,9 +182,21 @@ def _hf(arg: str, opts: LoadOptions) -> D.SampleSet:
                  help="the project's real test crops named in training/splits/real_holdout.txt, read from "
                       "../shared/data or ROOT, all sources together")
 def _real_holdout(arg: str, opts: LoadOptions) -> D.SampleSet:
-    sets = D.real_holdout_sets(arg or D.SHARED_DATA)
+    return _listed_crops(arg, D.REAL_HOLDOUT_LIST, "real-holdout")
+
+
+def _listed_crops(root: str, list_path, name: str) -> D.SampleSet:
+    """The crops a split list names, all sources together, read from ``root`` (default ../shared/data)."""
+    sets = D.real_holdout_sets(root or D.SHARED_DATA, list_path=list_path)
     paths = [D.sample_key(s, i) for s in sets.values() for i in range(len(s))]
-    return D.FileSampleSet(paths, [t for s in sets.values() for t in s.texts], name="real-holdout")
+    return D.FileSampleSet(paths, [t for s in sets.values() for t in s.texts], name=name)
+
+
+@register_source("real-val", arg="ROOT",
+                 help="the project's real validation crops named in training/splits/real_val.txt, read from "
+                      "../shared/data or ROOT, all sources together")
+def _real_val(arg: str, opts: LoadOptions) -> D.SampleSet:
+    return _listed_crops(arg, D.REAL_VAL_LIST, "real-val")
 
 
 @register_source("frozen", arg="NAME", arg_required=True,
