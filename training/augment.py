@@ -9,9 +9,9 @@ Two strengths, chosen with ``--real-augment``:
   blur; noise, contrast, gamma, shadow, inversion; JPEG. Strengths are relative to the crop's
   height, so a 200 px close-up and a 20 px crop are distorted alike at model size.
 
-With ``--teacher``, :class:`TeacherCheckedAugment` keeps a heavy augmentation only when the
-teacher still reads the crop's label (standard protocol), so that distortions which destroy the
-text never train with that label.
+Heavy is not the bundled recipe: fine-tuning the bundled model with it, even keeping only the
+distortions that PP-OCRv6-tiny still read, never beat light on validation
+(experiments/LOG.md, abl_aug_* and long_*).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ctc_recognizer.metrics import standard_text
 from ctc_recognizer.preprocessing import to_rgb_uint8
 
 Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -173,42 +172,8 @@ def augment_heavy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 AUGMENTS: dict[str, Augment] = {"light": augment_light, "heavy": augment_heavy}
 
 
-class TeacherCheckedAugment:
-    """Heavy augmentation kept only where a teacher still reads the label.
-
-    ``teacher(images) -> texts``. Each crop gets up to ``tries`` heavy augmentations; the first
-    the teacher reads as ``label`` (standard protocol: lower case, letters and digits) is used,
-    else a light one. ``kept`` / ``fallback`` count the two outcomes."""
-
-    def __init__(self, teacher, tries: int = 2, heavy: Augment = augment_heavy, light: Augment = augment_light):
-        self.teacher, self.tries, self.heavy, self.light = teacher, tries, heavy, light
-        self._norm = standard_text
-        self.kept = self.fallback = 0
-
-    def __call__(self, img: np.ndarray, rng: np.random.Generator, label: str) -> np.ndarray:
-        target = self._norm(label)
-        for _ in range(self.tries):
-            out = self.heavy(img, rng)
-            if self._norm(self.teacher([out])[0]) == target:
-                self.kept += 1
-                return out
-        self.fallback += 1
-        return self.light(img, rng)
-
-
-def real_augment(kind: str = "light", teacher: str | None = None, tries: int = 2, threads: int | None = 1):
-    """The ``augment(image, rng, text)`` that training applies to real crops: ``AUGMENTS[kind]``,
-    or, with a ``teacher`` (see :func:`training.teacher.load_teacher`), a
-    :class:`TeacherCheckedAugment` of the heavy augmentation."""
-    if teacher:
-        if kind != "heavy":
-            raise SystemExit("--teacher checks heavy augmentations: add --real-augment heavy")
-        from .teacher import load_teacher
-
-        try:
-            return TeacherCheckedAugment(load_teacher(teacher, threads=threads), tries=tries)
-        except (ValueError, FileNotFoundError) as exc:
-            raise SystemExit(str(exc)) from None
+def real_augment(kind: str = "light"):
+    """The ``augment(image, rng, text)`` that training applies to real crops: ``AUGMENTS[kind]``."""
     if kind not in AUGMENTS:
         raise SystemExit(f"--real-augment {kind!r}: one of {', '.join(AUGMENTS)}")
     fn = AUGMENTS[kind]

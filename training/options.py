@@ -81,12 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="augmentation of real images: light (crop jitter, small rotation, blur, colour, JPEG) or "
                         "heavy (adds perspective, curve, shear, stretch, low resolution, motion blur, noise, "
                         "shadows; see training/augment.py)")
-    g.add_argument("--teacher",
-                   help="a PaddleOCR-format recognizer (a folder with rec.onnx [+ dict.txt], or a peer name such "
-                        "as ppocrv6-tiny fetched by scripts/fetch_peer_models.py) that checks --real-augment heavy: "
-                        "a heavy augmentation trains only if the teacher still reads its label, else a light one")
-    g.add_argument("--teacher-tries", type=int, default=2,
-                   help="heavy augmentations tried per crop before --teacher falls back to a light one")
     g.add_argument("--cache-dir", help="where rendered synthetic data is cached")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=50)

@@ -30,7 +30,7 @@ from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.files import atomic_write_text
 
 from .assemble import prepare_data
-from .augment import TeacherCheckedAugment, real_augment
+from .augment import real_augment
 from .locate import keras_model
 from .options import parse_args, resolve_vocab
 
@@ -160,7 +160,7 @@ def train(args) -> Path:
     train_sources, val_sets, ci_sets, test_sets = prepare_data(args, config, charset, time_steps, natural)
     for name, (imgs, _) in val_sets.items():
         logger.info("validation set %s: %d images", name, len(imgs))
-    augment = real_augment(args.real_augment, args.teacher, args.teacher_tries)
+    augment = real_augment(args.real_augment)
     ds = D.make_dataset(train_sources, config, charset, args.batch_size * strategy.num_replicas_in_sync,
                         seed=args.seed, augment=augment)
     steps = args.steps_per_epoch or max(1, max(len(s.samples) for s in train_sources) // args.batch_size)
@@ -190,9 +190,6 @@ def train(args) -> Path:
         logger.info("--resume: learning rate set to %g (the run used %g)", args.lr, saved_lr)
         callbacks.append(SetLearningRate(args.lr))
     model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=args.verbose)
-    if isinstance(augment, TeacherCheckedAugment):
-        logger.info("--teacher %s: %d heavy augmentations kept, %d crops fell back to light (teacher misread "
-                    "%d tries)", args.teacher, augment.kept, augment.fallback, args.teacher_tries)
 
     best = out / "best.keras"
     final = load_keras(best) if best.is_file() else model
