@@ -30,7 +30,6 @@ def augment_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Light augmentation for real crops (natural size, uint8 RGB): crop jitter, small
     rotation, blur, colour and contrast changes, JPEG."""
     img = to_rgb_uint8(img)  # the same conversion inference applies (alpha, 16-bit, float, gray)
-    h, w = img.shape[:2]
     if rng.random() < 0.6:  # crop jitter: cut or pad each side by up to 8% of the height
         img = _crop_jitter(img, rng.uniform(-0.08, 0.08, 4))
     if rng.random() < 0.3:
