@@ -32,8 +32,7 @@ from ctc_recognizer.charset import Charset
 from ctc_recognizer.config import RecognizerConfig
 from ctc_recognizer.errors import UnknownCharacterError
 from ctc_recognizer.evaluation import read_labels
-from ctc_recognizer.preprocessing import (fit_to_model, pil_to_array, read_image, to_rgb_uint8,
-                                          validate_array)
+from ctc_recognizer.preprocessing import fit_to_model, pil_to_array, read_image, validate_array
 
 logger = logging.getLogger(__name__)
 
