@@ -62,3 +62,14 @@ def test_paired_script_counts_the_words_one_model_reads_and_the_other_misses(tin
     assert "synthetic-words:test: 8 words" in out.stdout and "per-font:val:" in out.stdout
     # a model against itself: no word read by one and missed by the other
     assert out.stdout.count("wrong: 0; the reverse: 0; McNemar p = 1") == 2
+
+
+def test_training_speed_script_times_float32_and_mixed_bfloat16_side_by_side():
+    import pytest
+
+    pytest.importorskip("tensorflow")
+    out = subprocess.run([sys.executable, "bench/train_speed.py", "--arch", "crnn_small", "--batch-size", "4",
+                          "--steps", "2", "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = [ln.split() for ln in out.stdout.splitlines() if "ms/step" in ln]
+    assert [r[0] for r in rows] == ["float32:", "mixed_bfloat16:"] and all(float(r[1]) > 0 for r in rows)
