@@ -211,3 +211,8 @@ def test_real_split_sources_read_exactly_the_listed_crops(tmp_path, name, list_p
         (src / "labels.tsv").write_text(f"{listed}\t{folder}x\nw1.png\tdog\n")
     samples = sources.load(f"{name}:{tmp_path / 'data'}", sources.LoadOptions())
     assert samples.name == name and samples.texts == [f"{folder}x" for folder in first]
+
+
+def test_a_real_split_without_its_crops_names_the_list_and_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"real_val.txt: no \S+/labels.tsv under"):
+        sources.load(f"real-val:{tmp_path}", sources.LoadOptions())

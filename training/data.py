@@ -270,9 +270,9 @@ def real_holdout_sets(root: str | os.PathLike = SHARED_DATA, list_path: str | os
         found = sorted(root.glob(f"**/{folder}/labels.tsv"))
         if not found:
             if skip_missing:
-                logger.warning("real holdout: no %s/labels.tsv under %s, left out", folder, root)
+                logger.warning("%s: no %s/labels.tsv under %s, left out", Path(list_path).name, folder, root)
                 continue
-            raise FileNotFoundError(f"real holdout: no {folder}/labels.tsv under {root}")
+            raise FileNotFoundError(f"{Path(list_path).name}: no {folder}/labels.tsv under {root}")
         split = holdout_by_list(read_labels_tsv(found[0].parent), keys)
         if split is not None:
             sets[folder] = split[1]
