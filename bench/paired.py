@@ -12,7 +12,10 @@ words, ``--seed`` for rendered validation sets), or ``per-font:train|val``:
 ``--per-font`` clean dictionary words in every font file of the split, as
 ``python -m training.mine_fonts`` renders them (each file weighs the same, where the
 synthetic sets draw a family first). ``per-font:test`` is refused: it would be rendered now, and
-test numbers come only from the frozen sets.
+test numbers come only from the frozen sets. ``--standard`` scores under the standard
+scene-text protocol (lower case, letters and digits), as real crops are compared:
+
+    python bench/paired.py --standard --models A B --data real-val synthetic-curved:val
 """
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,9 +66,27 @@ def test_paired_script_counts_the_words_one_model_reads_and_the_other_misses(tin
     assert out.stdout.count("wrong: 0; the reverse: 0; McNemar p = 1") == 2
 
 
-def test_training_speed_script_times_float32_and_mixed_bfloat16_side_by_side():
-    import pytest
+def test_paired_script_scores_the_standard_protocol_on_request(tiny_model_dir, tmp_path):
+    from tests.conftest import TINY_WORDS
+    from tests.helpers import make_labels_folder
 
+    crops = make_labels_folder(tmp_path / "crops", TINY_WORDS[:6])
+    labels = crops / "labels.tsv"  # the same words, labelled upper case with a full stop
+    labels.write_text("".join(f"{ln.split(chr(9))[0]}\t{ln.split(chr(9))[1].upper()}.\n"
+                              for ln in labels.read_text().splitlines()))
+
+    def accuracy(*extra):
+        out = subprocess.run([sys.executable, "bench/paired.py", "--models", str(tiny_model_dir), str(tiny_model_dir),
+                              "--data", f"folder:{crops}", *extra], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr
+        return float(out.stdout.splitlines()[1].split("%")[0])
+
+    assert accuracy() == 0.0 and accuracy("--standard") >= 50.0
+
+
+@pytest.mark.slow
+def test_training_speed_script_times_float32_and_mixed_bfloat16_side_by_side():
     pytest.importorskip("tensorflow")
     out = subprocess.run([sys.executable, "bench/train_speed.py", "--arch", "crnn_small", "--batch-size", "4",
                           "--steps", "2", "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -48,12 +48,14 @@ def test_train_from_config_file_exports_a_loadable_model(crops, tmp_path):
     listing.write_text("".join(f"shelf/w{i}.png\n" for i in range(4)))
     cfg = tmp_path / "train.yaml"
     cfg.write_text(f"arch: crnn_small\nvocab: lower\ndata: [folder:{crops}, folder:{shelf}]\nholdout: 0.2\n"
-                   f"holdout_list: {listing}\nepochs: 2\nsteps_per_epoch: 8\nbatch_size: 8\nlr: 0.003\n")
+                   f"holdout_list: {listing}\nepochs: 2\nsteps_per_epoch: 8\nbatch_size: 8\nlr: 0.003\n"
+                   "real_augment: heavy\n")
     out = tmp_path / "run"
     res = run_train(["--config", str(cfg), "--output-dir", str(out)])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     used = json.loads((out / "train_config.json").read_text())
     assert used["arch"] == "crnn_small" and used["lr"] == 0.003 and used["epochs"] == 2
+    assert used["real_augment"] == "heavy"
     assert history_epochs(out) == [0, 1]
     with open(out / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))

@@ -227,6 +227,24 @@ def test_pipeline_batches_and_pads_labels(tmp_path):
     assert seen == encoded
 
 
+def test_the_pipeline_augments_real_sources_with_the_chosen_augmentation(tmp_path):
+    from training.data import WeightedSource, make_dataset, parse_data_spec
+
+    make_labels_folder(tmp_path / "c", ["ab", "abc"])
+    calls = []
+
+    def inverted(img, rng):  # an augmentation anyone can recognise in the batch
+        calls.append(img.shape)
+        return 255 - img
+
+    cfg, cs = RecognizerConfig(vocab=TINY_VOCAB), Charset(TINY_VOCAB)
+    src = parse_data_spec(f"folder:{tmp_path / 'c'}")
+    plain = make_dataset([WeightedSource(src, augment=False)], cfg, cs, 2, augment=inverted)
+    assert next(iter(plain))[0].numpy().mean() > 128 and not calls   # white crops, not augmented
+    dark = make_dataset([WeightedSource(src, augment=True)], cfg, cs, 2, augment=inverted)
+    assert next(iter(dark))[0].numpy().mean() < 128 and calls         # the augmentation given
+
+
 def test_real_image_augmentation_converts_like_inference():
     from training.augment import augment_heavy, augment_light
 
@@ -242,7 +260,7 @@ def test_real_image_augmentation_converts_like_inference():
     assert augment_light(rgba, np.random.default_rng(1)).mean() > 150
 
 
-def test_heavy_augmentation_distorts_more_than_light_and_is_a_training_option():
+def test_heavy_augmentation_distorts_more_than_light_and_handles_any_crop_size():
     from training.augment import augment_heavy, augment_light, real_augment
 
     img = render_word("river", size=40)
@@ -252,10 +270,14 @@ def test_heavy_augmentation_distorts_more_than_light_and_is_a_training_option():
         return np.mean([fn(img, rng).shape != img.shape for _ in range(200)])
 
     assert reshaped(augment_heavy) > reshaped(augment_light) + 0.2
-    out = real_augment("heavy")(img, np.random.default_rng(5), "river")
-    assert np.array_equal(out, augment_heavy(img, np.random.default_rng(5)))
+    assert real_augment("heavy") is augment_heavy and real_augment("light") is augment_light
     with pytest.raises(SystemExit, match="--real-augment 'wild'"):
         real_augment("wild")
+    for shape in ((2, 2, 3), (3, 50, 3), (32, 32, 3), (200, 2000, 3)):
+        crop = rng.integers(0, 256, shape, np.uint8)
+        for _ in range(60 if shape[0] < 100 else 5):
+            out = augment_heavy(crop, rng)
+            assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3 and min(out.shape[:2]) >= 1
 
 
 # ---------------------------------------------------------------- synthetic data

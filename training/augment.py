@@ -83,7 +83,7 @@ def _curve(img, rng):
     """Lay the row on a parabola (an arc), bending by up to 30% of the height."""
     h, w = img.shape[:2]
     bend = rng.uniform(0.1, 0.3) * h * rng.choice([-1, 1])
-    pad = int(abs(bend)) + 1
+    pad = int(abs(bend) / 2) + 1  # the rows move by -bend/2 .. +bend/2
     img = cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_REPLICATE)
     x = np.arange(w, dtype=np.float32)
     shift = bend * ((2 * x / max(w - 1, 1) - 1) ** 2 - 0.5)
@@ -135,6 +135,7 @@ def augment_heavy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Heavy augmentation for real crops (natural size, uint8 RGB): up to two geometric
     distortions, then blur / low resolution, lighting, noise, colour and JPEG."""
     img = to_rgb_uint8(img)
+    scale = img.shape[0] / 32.0  # blur strengths are set at model height, by the text's own height
     if rng.random() < 0.7:
         img = _crop_jitter(img, rng.uniform(-0.12, 0.15, 4))
     geometric = [_perspective, _curve, _rotate_shear, _stretch]
@@ -142,7 +143,6 @@ def augment_heavy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         img = geometric[k](img, rng)
     if rng.random() < 0.25:
         img = _low_resolution(img, rng)
-    scale = img.shape[0] / 32.0  # distortion strengths are set at model height
     f = img.astype(np.float32)
     if rng.random() < 0.35:
         f = _blur(f, rng, scale)
@@ -150,10 +150,11 @@ def augment_heavy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         f = f * rng.uniform(0.5, 1.5) + rng.uniform(-50, 50)
     if rng.random() < 0.3:
         f = 255.0 * (np.clip(f, 0, 255) / 255.0) ** rng.uniform(0.5, 2.0)
-    if rng.random() < 0.2:  # a shadow or light ramp across the crop
+    if rng.random() < 0.2:  # a shadow: brightness falling off across (or, less often, down) the crop
         h, w = f.shape[:2]
-        ramp = np.linspace(rng.uniform(0.35, 1.0), rng.uniform(0.35, 1.0), w if rng.random() < 0.7 else h)
-        f = f * (ramp[None, :, None] if len(ramp) == w else ramp[:, None, None])
+        across = rng.random() < 0.7
+        ramp = np.linspace(rng.uniform(0.35, 1.0), rng.uniform(0.35, 1.0), w if across else h)
+        f = f * (ramp[None, :, None] if across else ramp[:, None, None])
     if rng.random() < 0.3:
         f = f + rng.normal(0, rng.uniform(3, 18), f.shape)
     if rng.random() < 0.2:
@@ -171,9 +172,8 @@ def augment_heavy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 AUGMENTS: dict[str, Augment] = {"light": augment_light, "heavy": augment_heavy}
 
 
-def real_augment(kind: str = "light"):
-    """The ``augment(image, rng, text)`` that training applies to real crops: ``AUGMENTS[kind]``."""
+def real_augment(kind: str = "light") -> Augment:
+    """The augmentation training applies to real crops: ``AUGMENTS[kind]``."""
     if kind not in AUGMENTS:
         raise SystemExit(f"--real-augment {kind!r}: one of {', '.join(AUGMENTS)}")
-    fn = AUGMENTS[kind]
-    return lambda img, rng, text: fn(img, rng)
+    return AUGMENTS[kind]

@@ -337,15 +337,12 @@ def encode_label(text: str, charset: Charset, case_insensitive: bool = False) ->
 def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, charset: Charset,
                  batch_size: int, seed: int = 0, augment: Callable | None = None):
     """An infinite, shuffled, batched ``tf.data.Dataset`` of ``(images float32 (N,H,W,C),
-    labels int32 (N, L) padded with -1)``, mixing ``sources`` by weight. ``augment(image, rng,
-    text)`` augments the sources marked ``augment`` (default: :func:`training.augment.augment_light`)."""
+    labels int32 (N, L) padded with -1)``, mixing ``sources`` by weight. ``augment(image, rng)``
+    augments the sources marked ``augment`` (default: :func:`training.augment.augment_light`)."""
     import tensorflow as tf
 
     if augment is None:
-        from .augment import augment_light
-
-        def augment(img, rng, text):
-            return augment_light(img, rng)
+        from .augment import augment_light as augment
 
     H, W, C = config.height, config.width, config.channels
     datasets, weights = [], []
@@ -358,7 +355,7 @@ def make_dataset(sources: Sequence[WeightedSource], config: RecognizerConfig, ch
             i = int(i)
             img = samples.load(i)
             if aug:
-                img = augment(img, np.random.default_rng(), samples.texts[i])
+                img = augment(img, np.random.default_rng())
             if not is_model_size:
                 img = fit_to_model(validate_array(img), config)[0]
             return img, encoded[i]
