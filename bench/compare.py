@@ -149,15 +149,14 @@ def folder_set(folder: Path, limit: int | None = None):
     return [to_rgb_uint8(read_image(p)) for p in paths], texts
 
 
-def listed_sets(list_name: str) -> dict[str, tuple[list, list[str]]]:
-    """The project's real crops that ``training/splits/<list_name>`` names (real_holdout.txt:
-    the test set; real_val.txt: the validation set), per source, labels as annotated (nothing
-    filtered: every engine is scored on the same crops)."""
+def listed_sets(list_path) -> dict[str, tuple[list, list[str]]]:
+    """The project's real crops that a split list names (``training.data.REAL_HOLDOUT_LIST``:
+    the test set; ``REAL_VAL_LIST``: the validation set), per source, labels as annotated
+    (nothing filtered: every engine is scored on the same crops)."""
     from training.data import real_holdout_sets as listed_samples
 
     return {name: ([to_rgb_uint8(s.load(i)) for i in range(len(s))], list(s.texts))
-            for name, s in listed_samples(list_path=ROOT / "training" / "splits" / list_name,
-                                          skip_missing=True).items()}
+            for name, s in listed_samples(list_path=list_path, skip_missing=True).items()}
 
 
 def _rate(v) -> str:
@@ -241,10 +240,12 @@ def main(argv=None) -> None:
             "synthetic-curved", args.curved)
     per_source = {}
     real = []
+    from training.data import REAL_HOLDOUT_LIST, REAL_VAL_LIST
+
     if args.real_holdout:
-        real.append(("real test", listed_sets("real_holdout.txt")))
+        real.append(("real test", listed_sets(REAL_HOLDOUT_LIST)))
     if args.real_val:
-        real.append(("real validation", listed_sets("real_val.txt")))
+        real.append(("real validation", listed_sets(REAL_VAL_LIST)))
     for label, parts in real:
         imgs = [im for v in parts.values() for im in v[0]]
         txt = [t for v in parts.values() for t in v[1]]

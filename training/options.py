@@ -9,6 +9,8 @@ from pathlib import Path
 
 from ctc_recognizer.charset import ALPHANUMERIC, DEFAULT_VOCAB
 
+from .augment import AUGMENTS
+
 VOCABS = {"alnum": ALPHANUMERIC, "default": DEFAULT_VOCAB, "lower": "0123456789abcdefghijklmnopqrstuvwxyz"}
 
 
@@ -77,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--unknown-chars", default="error", choices=("error", "skip"),
                    help="a label with a character outside the vocabulary: stop with an error, or skip it")
     g.add_argument("--no-augment", action="store_true", help="no augmentation of real (non-synthetic) images")
-    g.add_argument("--real-augment", default="light", choices=("light", "heavy"),
+    g.add_argument("--real-augment", default="light", choices=tuple(AUGMENTS),
                    help="augmentation of real images: light (crop jitter, small rotation, blur, colour, JPEG) or "
                         "heavy (adds perspective, curve, shear, stretch, low resolution, motion blur, noise, "
                         "shadows; see training/augment.py)")
