@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--min-lr", type=float, default=1e-5)
     g.add_argument("--max-minutes", type=float,
                    help="training-time budget (epochs, summed over resumes); stops before an epoch that would cross it")
+    g.add_argument("--kd-teacher", help="frame-level distillation from a PaddleOCR-format recognizer: a folder with "
+                   "rec.onnx (+ dict.txt), or ppocrv6-tiny / ppocrv6-small / ppocrv4 as cached by "
+                   "scripts/fetch_peer_models.py; for training from scratch (see training/teacher.py)")
+    g.add_argument("--kd-weight", type=float, default=1.0,
+                   help="weight of the KL term (summed over frames) beside the CTC loss")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threads", type=int, help="TensorFlow intra-op threads")
     g.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
