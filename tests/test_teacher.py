@@ -151,3 +151,11 @@ def test_an_unknown_teacher_stops_the_run_with_a_clear_error(crops, tmp_path):  
     assert res.returncode != 0
     assert "--kd-teacher 'ppocrv9-huge': not a folder with rec.onnx, nor one of ppocrv6-tiny" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_teacher_names_and_cache_are_the_ones_the_fetch_script_fills():
+    from tests.helpers import load_script
+    from training.teacher import PEER_NAMES, PEERS_DIR
+
+    fetch = load_script("scripts/fetch_peer_models.py", "fetch_peer_models")
+    assert set(PEER_NAMES) == set(fetch.PEERS) and PEERS_DIR == fetch.DEFAULT_DIR
