@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import TINY_WORDS, render_word
-from tests.test_train_cli import crops, run_train  # noqa: F401  (fixture)
-
 pytest.importorskip("tensorflow")
+
+from tests.conftest import TINY_WORDS, render_word  # noqa: E402
+from tests.test_train_cli import crops, run_train  # noqa: E402,F401  (fixture)
 
 CHARS = list("abcdefghijklmnopqrstuvwxyz") + ["中"]  # one character no student has
 
@@ -57,6 +57,38 @@ def make_teacher(folder: Path, word: str, frames: int = 32, metadata: bool = Fal
     return folder
 
 
+def make_blue_teacher(folder: Path) -> Path:
+    """A teacher that reads "a" on each 8-column frame whose mean blue exceeds its mean red
+    (channel 0 minus channel 2 of its BGR input), blank elsewhere: its frames show where the
+    teacher saw colour, and in which channel order."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    nodes = [
+        helper.make_node("Split", ["x"], ["b", "g", "r"], axis=1),
+        helper.make_node("Sub", ["b", "r"], ["d"]),                                   # (N, 1, 48, W)
+        helper.make_node("AveragePool", ["d"], ["p"], kernel_shape=[48, 8], strides=[48, 8]),  # (N, 1, 1, W/8)
+        helper.make_node("Reshape", ["p", "shape"], ["la"]),                          # (N, W/8, 1)
+        helper.make_node("Mul", ["la", "scale"], ["a"]),
+        helper.make_node("Mul", ["la", "zero"], ["blank"]),
+        helper.make_node("Sub", ["blank", "ten"], ["space"]),
+        helper.make_node("Concat", ["blank", "a", "space"], ["l"], axis=2),
+        helper.make_node("Softmax", ["l"], ["probs"], axis=-1),
+    ]
+    inits = [helper.make_tensor("shape", TensorProto.INT64, [3], [0, -1, 1]),
+             helper.make_tensor("scale", TensorProto.FLOAT, [], [10.0]),
+             helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]),
+             helper.make_tensor("ten", TensorProto.FLOAT, [], [10.0])]
+    graph = helper.make_graph(nodes, "blue", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 48, "W"])],
+                              [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", "T", 3])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dict.txt").write_text("a\n", encoding="utf-8")
+    onnx.save(model, str(folder / "rec.onnx"))
+    return folder
+
+
 def best_path(frames: np.ndarray, vocab: str) -> list[str]:
     out = []
     for row in frames.argmax(-1):
@@ -79,6 +111,23 @@ def test_teacher_frames_land_on_the_students_classes(tmp_path, metadata):
     assert best_path(frames, vocab) == ["cat"] * 3
     assert frames[0, 0, vocab.index("c")] > 0.99  # 中's share went to the classes the student has
     assert frames[:, :, :10].max() == 0.0  # characters the teacher lacks get nothing
+
+
+def test_the_teacher_sees_the_students_image_in_bgr_frame_by_frame(tmp_path):
+    """Blue on the left quarter of an RGB image: the teacher (BGR input) reads "a" on exactly
+    the frames that cover it, at 8 teacher columns (2 student columns x 4/3) per frame."""
+    from training.teacher import FrameTeacher
+
+    teacher = FrameTeacher(str(make_blue_teacher(tmp_path / "blue")), "ab", time_steps=32)
+    image = np.full((1, 32, 128, 3), 255.0, np.float32)
+    image[0, :, :32] = (0, 0, 255)  # RGB blue on columns 0..31: the student's steps 0..7
+    frames = teacher.frames(image)[0]
+    assert frames.shape == (32, 3)
+    is_a = frames.argmax(-1) == 0
+    assert is_a[:7].all() and not is_a[9:].any(), is_a.astype(int)
+    assert frames[:, 1].max() == 0.0  # "b": the teacher has no such character
+    image[0, :, :32] = (255, 0, 0)  # red reads nothing: the channels were not swapped twice
+    assert not (teacher.frames(image)[0].argmax(-1) == 0).any()
 
 
 def test_bad_teachers_are_clear_errors(tmp_path):
@@ -151,6 +200,14 @@ def test_an_unknown_teacher_stops_the_run_with_a_clear_error(crops, tmp_path):  
     assert res.returncode != 0
     assert "--kd-teacher 'ppocrv9-huge': not a folder with rec.onnx, nor one of ppocrv6-tiny" in res.stderr
     assert "Traceback" not in res.stderr
+    assert not (tmp_path / "run").exists()  # stopped before the run folder was written
+
+    teacher = make_teacher(tmp_path / "teacher", "cat")
+    for bad, says in ((["--arch", "seed", "--kd-teacher", str(teacher)], "seed's steps run along rows"),
+                      (["--kd-teacher", str(teacher), "--kd-weight", "-1"], "--kd-weight must be >= 0")):
+        res = run_train(["--vocab", "lower", "--data", f"folder:{crops}", *bad, "--output-dir", str(tmp_path / "run")])
+        assert res.returncode != 0 and says in res.stderr, res.stderr[-2000:]
+        assert not (tmp_path / "run").exists()
 
 
 def test_teacher_names_and_cache_are_the_ones_the_fetch_script_fills():

@@ -203,6 +203,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--synth-shape-jitter must be in [0, 1], got {args.synth_shape_jitter}")
     if not 0.0 <= args.synth_curved_text <= 1.0:
         parser.error(f"--synth-curved-text must be in [0, 1], got {args.synth_curved_text}")
+    if args.kd_weight < 0:
+        parser.error(f"--kd-weight must be >= 0, got {args.kd_weight}")
+    if args.kd_teacher:
+        from .teacher import teacher_folder
+
+        try:  # an unknown or unfetched teacher stops here, before the run folder is written
+            teacher_folder(args.kd_teacher)
+        except ValueError as exc:
+            parser.error(str(exc))
+        if args.arch == "seed":
+            parser.error("--kd-teacher needs an architecture whose time steps run left to right across the "
+                         "image (crnn, crnn_small); seed's steps run along rows of its feature map")
     args.hard_fonts_table = None
     if args.synth_hard_fonts:
         from .synth import load_hard_fonts

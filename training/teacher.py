@@ -4,9 +4,10 @@ The teacher reads every training batch as the student sees it: the student's mod
 images (RGB, ``(N, H, W, 3)``, 0..255), resized to 48 x (8 x T) so that its CTC frames
 (one per 8 columns) line up one to one with the student's ``T`` time steps. Its softmax
 frames are mapped onto the student's classes: each student character takes the teacher's
-probability of the same character, the blank takes the teacher's blank; what the teacher
-puts on characters the student does not have (other scripts, the space) is dropped and the
-rest renormalised. :class:`training.losses.KDCTCLoss` adds ``kd_weight x`` the KL divergence
+probability of the same character (the space too, if the student's vocabulary has one), the
+blank takes the teacher's blank; what the teacher puts on characters the student does not
+have (other scripts) is dropped and the rest renormalised. The student's time steps must run
+left to right across the image (``crnn``, ``crnn_small``; not ``seed``). :class:`training.losses.KDCTCLoss` adds ``kd_weight x`` the KL divergence
 from these frames to the student's, summed over frames, to the CTC loss.
 
 Meant for a student trained **from scratch**: a student that already has its own alignment

@@ -100,7 +100,7 @@ def train(args) -> Path:
     if args.resume and (out / "train_config.json").is_file():
         saved = json.loads((out / "train_config.json").read_text())
         saved_lr = saved.get("lr")
-        for key in ("arch", "vocab", "height", "width", "channels", "resize_mode", "dropout"):
+        for key in ("arch", "vocab", "height", "width", "channels", "resize_mode", "dropout", "kd_teacher", "kd_weight"):
             if saved.get(key) != getattr(args, key):
                 logger.warning("--resume: using the run's %s=%r (not %r)", key, saved.get(key), getattr(args, key))
                 setattr(args, key, saved.get(key))
@@ -156,6 +156,9 @@ def train(args) -> Path:
     time_steps = int(model.output_shape[1])
     teacher = None
     if args.kd_teacher:
+        if config.time_columns is not None:  # e.g. --init-from a seed model
+            raise SystemExit(f"--kd-teacher: the {args.arch} architecture's time steps do not run left to right "
+                             "across the image, so the teacher's frames cannot line up with them")
         from .teacher import FrameTeacher
 
         try:
