@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -93,3 +95,24 @@ def test_training_speed_script_times_float32_and_mixed_bfloat16_side_by_side():
     assert out.returncode == 0, out.stderr
     rows = [ln.split() for ln in out.stdout.splitlines() if "ms/step" in ln]
     assert [r[0] for r in rows] == ["float32:", "mixed_bfloat16:"] and all(float(r[1]) > 0 for r in rows)
+
+
+def test_curves_script_pools_real_validation_by_crop_count_epoch_by_epoch(tmp_path, capsys):
+    curves = load_script("bench/curves.py", "curves")
+    listing = tmp_path / "val.txt"
+    listing.write_text("# real validation\nic15-train/a.png\nic15-train/b.png\nic15-train/c.png\nsvt-train/d.png\n")
+    header = "epoch,loss,val_ic15-train-val_word_acc,val_ic15-train-val_word_acc_std,val_svt-train-val_word_acc_std," \
+             "val_synthetic_word_acc,test_ic15-train_word_acc_std,val_word_acc\n"
+    for name, rows in (("control", ["0,9,0.1,0.5,1.0,0.25,0.9,0.3", "1,8,0.2,0.6,1.0,0.5,0.9,0.4"]),
+                       ("arm", ["0,9,0.1,0.25,0.0,0.75,0.9,0.3"])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "history.csv").write_text(header + "\n".join(rows) + "\n")
+        (tmp_path / name / "train_config.json").write_text(json.dumps({"val_list": str(listing)}))
+    curves.main([str(tmp_path / "control"), str(tmp_path / "arm")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "epoch 1"
+    assert out[1].split(": ", 1)[1] == "real  62.5 (ic15-train 50.0 svt-train 100.0), synthetic 25.0"  # (3 x 50 + 100) / 4
+    assert out[2].split(": ", 1)[1] == "real  18.8 (ic15-train 25.0 svt-train  0.0), synthetic 75.0"
+    assert out[3:] == ["epoch 2", out[4], "               arm: -"] and "real  70.0" in out[4]
+    with pytest.raises(SystemExit, match="no history.csv"):
+        curves.main([str(tmp_path)])
