@@ -67,7 +67,7 @@ def _conv_bn(x, filters: int, name: str, strides: int = 1, separable: bool = Fal
 def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: int = 3,
                dropout: float = 0.2, filters: tuple[int, int, int, int] = (32, 48, 96, 128),
                lstm_units: int = 96, lstm_layers: int = 2, bn_momentum: float = 0.99,
-               column_order: str = "ch") -> keras.Model:
+               column_order: str = "ch", blocks: int = 2) -> keras.Model:
     """The project's default: faster and more accurate than ``seed``. ``width=None`` builds
     the same network for inputs of any width (a multiple of 4).
 
@@ -79,6 +79,9 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
     stride-2 conv 32 -> 16x64 | conv 48, pool -> 8x32 | 2 x sep-conv 96 (residual), pool(2,1)
     -> 4x32 | 2 x sep-conv 128 (residual), pool(2,1) -> 2x32 | columns (32, 256)
     -> 2 x BiLSTM(96) -> softmax Dense.
+
+    ``blocks``: separable convolutions per stage 3 and 4 (the first, then ``blocks - 1``
+    residual ones).
 
     ``column_order="hc"`` is the layout of models trained before 2026-11-26 (the features of a
     step ordered row-major); :func:`transfer_weights` converts such a model to ``"ch"`` exactly.
@@ -93,8 +96,9 @@ def build_crnn(num_classes: int, height: int = 32, width: int = 128, channels: i
     x = layers.MaxPooling2D(2, name="s2_pool")(x)
     for stage, f in (("s3", f3), ("s4", f4)):
         x = _conv_bn(x, f, f"{stage}a", separable=True, momentum=bn_momentum)
-        y = _conv_bn(x, f, f"{stage}b", separable=True, momentum=bn_momentum)
-        x = layers.Add(name=f"{stage}_add")([x, y])
+        for b in range(1, blocks):
+            y = _conv_bn(x, f, f"{stage}{'abcdefgh'[b]}", separable=True, momentum=bn_momentum)
+            x = layers.Add(name=f"{stage}_add" + ("" if b == 1 else str(b)))([x, y])
         x = layers.MaxPooling2D((2, 1), name=f"{stage}_pool")(x)
         if dropout:
             x = layers.SpatialDropout2D(dropout / 2, name=f"{stage}_drop")(x)
@@ -126,11 +130,19 @@ def build_crnn_small(num_classes: int, height: int = 32, width: int = 128, chann
                       filters=(24, 32, 48, 64), lstm_units=64, lstm_layers=1, bn_momentum=0.8)
 
 
+def build_crnn_wide(num_classes: int, height: int = 32, width: int = 128, channels: int = 3,
+                    dropout: float = 0.2) -> keras.Model:
+    """``crnn`` with a wider and deeper CNN (stage widths 32-64-128-192, three separable
+    convolutions in stages 3 and 4): about twice the convolution work, the same BiLSTMs."""
+    return build_crnn(num_classes, height, width, channels, dropout, filters=(32, 64, 128, 192), blocks=3)
+
+
 #: name -> (builder, time_columns): ``time_columns`` as in RecognizerConfig (None = steps are columns).
 ARCHITECTURES: dict[str, tuple[Callable[..., keras.Model], int | None]] = {
     "seed": (build_seed, None),
     "crnn": (build_crnn, None),
     "crnn_small": (build_crnn_small, None),
+    "crnn_wide": (build_crnn_wide, None),
 }
 
 
