@@ -23,12 +23,19 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from fetch_peer_models import DEFAULT_DIR, PEERS  # noqa: E402
 
-sys.path.insert(0, str(ROOT))
-from training.teacher import load_charset  # noqa: E402  (the same reading as training's --kd-teacher)
-
 #: engine name -> (cached model folder, PaddleOCR's base input width)
 BASE_WIDTH = {"ppocrv6-tiny": 160, "ppocrv6-small": 320, "ppocrv4": 320}
 HEIGHT = 48
+
+
+def load_charset(folder: Path, session: ort.InferenceSession) -> list[str]:
+    """Class index -> character: blank, the model's characters, space."""
+    meta = session.get_modelmeta().custom_metadata_map
+    if "character" in meta:
+        chars = meta["character"].splitlines()
+    else:
+        chars = (folder / "dict.txt").read_text(encoding="utf-8").splitlines()
+    return ["", *chars, " "]
 
 
 def paddle_batch(images_rgb: list[np.ndarray], base_width: int) -> np.ndarray:

@@ -35,6 +35,12 @@ def test_crnn_reads_columns_left_to_right():
 
     model = build_model("crnn", 90)
     assert model.output_shape == (None, 32, 90)
+    assert model.count_params() == 574_506  # the bundled model's network: its layer names and sizes stay
+
+    wide = build_model("crnn_wide", 90)
+    assert wide.output_shape == (None, 32, 90) and wide.count_params() == 782_330
+    names = {layer.name for layer in wide.layers}
+    assert {"s3c_pw", "s4c_pw", "s3_add2", "s4_add2"} <= names and "s3c_pw" not in {l.name for l in model.layers}
 
 
 def test_warm_start_converts_the_old_column_layout_exactly():

@@ -61,32 +61,3 @@ class CTCLoss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "blank_index": self.blank_index, "case_fold": self.case_fold}
-
-
-@keras.saving.register_keras_serializable(package="ctc_recognizer")
-class KDCTCLoss(CTCLoss):
-    """CTC plus frame-level distillation (``--kd-teacher``, :mod:`training.teacher`).
-
-    ``y_true``: ``(N, L + T * C)`` float, the :class:`CTCLoss` labels followed by the teacher's
-    frames ``(N, T, C)`` flattened (:func:`training.teacher.attach_teacher` packs them; ``L``
-    varies per batch). Per sample: CTC + ``kd_weight`` x sum over frames of
-    KL(teacher frame || student frame)."""
-
-    def __init__(self, blank_index: int, case_fold: list[int] | None = None, kd_weight: float = 1.0,
-                 name: str = "kd_ctc_loss", **kwargs):
-        super().__init__(blank_index, case_fold=case_fold, name=name, **kwargs)
-        self.kd_weight = float(kd_weight)
-
-    def call(self, y_true, y_pred):
-        y_pred = tf.convert_to_tensor(y_pred)
-        y_true = tf.cast(y_true, y_pred.dtype)
-        steps, classes = tf.shape(y_pred)[1], tf.shape(y_pred)[2]
-        label_len = tf.shape(y_true)[1] - steps * classes
-        teacher = tf.reshape(y_true[:, label_len:], tf.shape(y_pred))
-        ctc = super().call(y_true[:, :label_len], y_pred)
-        eps = 1e-8
-        kl = tf.reduce_sum(teacher * (tf.math.log(teacher + eps) - tf.math.log(y_pred + eps)), axis=[1, 2])
-        return ctc + self.kd_weight * kl
-
-    def get_config(self):
-        return {**super().get_config(), "kd_weight": self.kd_weight}

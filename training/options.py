@@ -98,11 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--min-lr", type=float, default=1e-5)
     g.add_argument("--max-minutes", type=float,
                    help="training-time budget (epochs, summed over resumes); stops before an epoch that would cross it")
-    g.add_argument("--kd-teacher", help="frame-level distillation from a PaddleOCR-format recognizer: a folder with "
-                   "rec.onnx (+ dict.txt), or ppocrv6-tiny / ppocrv6-small / ppocrv4 as cached by "
-                   "scripts/fetch_peer_models.py; for training from scratch (see training/teacher.py)")
-    g.add_argument("--kd-weight", type=float, default=1.0,
-                   help="weight of the KL term (summed over frames) beside the CTC loss")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threads", type=int, help="TensorFlow intra-op threads")
     g.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"))
@@ -204,18 +199,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--synth-shape-jitter must be in [0, 1], got {args.synth_shape_jitter}")
     if not 0.0 <= args.synth_curved_text <= 1.0:
         parser.error(f"--synth-curved-text must be in [0, 1], got {args.synth_curved_text}")
-    if args.kd_weight < 0:
-        parser.error(f"--kd-weight must be >= 0, got {args.kd_weight}")
-    if args.kd_teacher:
-        from .teacher import teacher_folder
-
-        try:  # an unknown or unfetched teacher stops here, before the run folder is written
-            teacher_folder(args.kd_teacher)
-        except ValueError as exc:
-            parser.error(str(exc))
-        if args.arch == "seed":
-            parser.error("--kd-teacher needs an architecture whose time steps run left to right across the "
-                         "image (crnn, crnn_small); seed's steps run along rows of its feature map")
     args.hard_fonts_table = None
     if args.synth_hard_fonts:
         from .synth import load_hard_fonts

@@ -88,7 +88,7 @@ def train(args) -> Path:
     from .callbacks import (AtomicBackupAndRestore, BestCheckpoint, SetLearningRate, TimeBudget,
                             ValidationMetrics)
     from .export import export_model, load_keras
-    from .losses import CTCLoss, KDCTCLoss
+    from .losses import CTCLoss
     from .model import build_model, time_columns, transfer_weights
 
     out = Path(args.output_dir)
@@ -100,7 +100,7 @@ def train(args) -> Path:
     if args.resume and (out / "train_config.json").is_file():
         saved = json.loads((out / "train_config.json").read_text())
         saved_lr = saved.get("lr")
-        for key in ("arch", "vocab", "height", "width", "channels", "resize_mode", "dropout", "kd_teacher", "kd_weight"):
+        for key in ("arch", "vocab", "height", "width", "channels", "resize_mode", "dropout"):
             if saved.get(key) != getattr(args, key):
                 logger.warning("--resume: using the run's %s=%r (not %r)", key, saved.get(key), getattr(args, key))
                 setattr(args, key, saved.get(key))
@@ -149,27 +149,10 @@ def train(args) -> Path:
                 logger.warning("--init-from: %d layers start from scratch (no match by name and shape): %s",
                                len(fresh), ", ".join(fresh))
             logger.info("--init-from: %d layers copied from %s", len(copied), args.init_from)
-        case_fold = charset.case_fold_map() if args.case_insensitive_data else None
-        loss = (KDCTCLoss(charset.blank_index, case_fold=case_fold, kd_weight=args.kd_weight) if args.kd_teacher
-                else CTCLoss(charset.blank_index, case_fold=case_fold))
-        model.compile(optimizer=keras.optimizers.Adam(args.lr, clipnorm=5.0), loss=loss, jit_compile=False)
+        model.compile(optimizer=keras.optimizers.Adam(args.lr, clipnorm=5.0),
+                      loss=CTCLoss(charset.blank_index, case_fold=charset.case_fold_map()
+                                   if args.case_insensitive_data else None), jit_compile=False)
     time_steps = int(model.output_shape[1])
-    teacher = None
-    if args.kd_teacher:
-        if config.time_columns is not None:  # e.g. --init-from a seed model
-            raise SystemExit(f"--kd-teacher: the {args.arch} architecture's time steps do not run left to right "
-                             "across the image, so the teacher's frames cannot line up with them")
-        from .teacher import FrameTeacher
-
-        try:
-            teacher = FrameTeacher(args.kd_teacher, vocab, time_steps)
-        except ValueError as exc:
-            raise SystemExit(str(exc)) from None
-        if init_model is not None:
-            logger.warning("--kd-teacher with --init-from: a trained student's own alignment fights the "
-                           "teacher's frames (see training/teacher.py); distillation is meant from scratch")
-        logger.info("--kd-teacher %s (weight %g): %d time steps%s", args.kd_teacher, args.kd_weight, time_steps,
-                    f"; characters it lacks: {teacher.missing}" if teacher.missing else "")
     logger.info("%s: %s parameters, %d time steps, %d classes", args.arch, f"{model.count_params():,}",
                 time_steps, charset.num_classes)
 
@@ -180,10 +163,6 @@ def train(args) -> Path:
     augment = real_augment(args.real_augment)
     ds = D.make_dataset(train_sources, config, charset, args.batch_size * strategy.num_replicas_in_sync,
                         seed=args.seed, augment=augment)
-    if teacher is not None:
-        from .teacher import attach_teacher
-
-        ds = attach_teacher(ds, teacher)
     steps = args.steps_per_epoch or max(1, max(len(s.samples) for s in train_sources) // args.batch_size)
 
     if args.resume:
