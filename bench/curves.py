@@ -2,7 +2,7 @@
 ``history.csv``: runs of one recipe that differ in one option compare at equal steps row by
 row (the ablation against a finished run's history, without training the control again).
 
-    python bench/curves.py runs/scratch_val runs/kd_scratch
+    python bench/curves.py runs/scratch_val runs/abl_wide
 
 Per run and epoch: real validation under the standard protocol (``*_word_acc_std``), pooled
 over the real sets in proportion to their crops (counted in the run's ``--val-list``; equal
@@ -54,7 +54,7 @@ def summary(metrics: dict[str, float], sizes: dict[str, int]) -> str:
                                                            for s, v in sorted(real.items())) + ")")
     rendered = {k[4:-9]: v for k, v in metrics.items()
                 if k.startswith("val_") and k.endswith("_word_acc") and f"{k}_std" not in metrics
-                and k != "val_word_acc" and not STD.match(k)}
+                and k != "val_word_acc"}
     parts += [f"{s} {100 * v:4.1f}" for s, v in sorted(rendered.items())]
     return ", ".join(parts) or "no validation numbers"
 

@@ -37,6 +37,12 @@ def test_crnn_reads_columns_left_to_right():
     assert model.output_shape == (None, 32, 90)
     assert model.count_params() == 574_506  # the bundled model's network: its layer names and sizes stay
 
+    from training.model import ARCHITECTURES
+    from training.options import build_parser
+
+    arch = next(a for a in build_parser()._actions if a.dest == "arch")
+    assert set(arch.choices) == set(ARCHITECTURES)  # the parser lists them without importing Keras
+
     wide = build_model("crnn_wide", 90)
     assert wide.output_shape == (None, 32, 90) and wide.count_params() == 782_330
     names = {layer.name for layer in wide.layers}
