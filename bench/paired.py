@@ -16,6 +16,12 @@ test numbers come only from the frozen sets. ``--standard`` scores under the sta
 scene-text protocol (lower case, letters and digits), as real crops are compared:
 
     python bench/paired.py --standard --models A B --data real-val synthetic-curved:val
+
+``--recheck``: the recognizer's ``recheck`` for each model in turn (one value: for all; default:
+the recognizer's own), so that one model can be compared with and without its second look:
+
+    python bench/paired.py --standard --models ctc_recognizer/models/default ctc_recognizer/models/default \\
+        --recheck 0 0.95 --data real-val
 """
 from __future__ import annotations
 
@@ -59,9 +65,17 @@ def main(argv=None) -> int:
     ap.add_argument("--per-font", type=int, default=40, help="words per font file for per-font:train|val")
     ap.add_argument("--standard", action="store_true",
                     help="score under the standard protocol (lower case, letters and digits only)")
+    ap.add_argument("--recheck", type=float, nargs="+", default=None,
+                    help="Recognizer recheck threshold per model (one value: all models)")
     args = ap.parse_args(argv)
     if len(args.models) < 2:
         ap.error("--models needs at least two models")
+    recheck = args.recheck or []
+    if len(recheck) not in (0, 1, len(args.models)):
+        ap.error(f"--recheck takes one value or one per model ({len(args.models)}), got {len(recheck)}")
+    options = [{"recheck": recheck[min(i, len(recheck) - 1)]} if recheck else {}
+               for i in range(len(args.models))]
+    names = [m + (f" (recheck {o['recheck']:g})" if o else "") for m, o in zip(args.models, options)]
     from ctc_recognizer import Recognizer
     from ctc_recognizer.metrics import standard_text
     from training.evaluate import read_texts
@@ -74,14 +88,15 @@ def main(argv=None) -> int:
         raise SystemExit("the models have different vocabularies; compare models of one vocabulary")
     for spec in args.data:
         images, texts = load_set(spec, args.num, args.seed, args.per_font, recs[0].config.vocab)
-        right = [[same(p, t) for p, t in zip(read_texts(rec, images), texts)] for rec in recs]
+        right = [[same(p, t) for p, t in zip(read_texts(rec, images, **o), texts)]
+                 for rec, o in zip(recs, options)]
         print(f"{spec}: {len(texts)} words")
-        for m, r in zip(args.models, right):
+        for m, r in zip(names, right):
             print(f"  {100 * sum(r) / max(1, len(r)):6.2f}%  {m}")
-        for m, r in zip(args.models[1:], right[1:]):
+        for m, r in zip(names[1:], right[1:]):
             b = sum(1 for x, y in zip(right[0], r) if x and not y)
             c = sum(1 for x, y in zip(right[0], r) if y and not x)
-            print(f"  {args.models[0]} right, {m} wrong: {b}; the reverse: {c}; McNemar p = {mcnemar_p(b, c):.2g}")
+            print(f"  {names[0]} right, {m} wrong: {b}; the reverse: {c}; McNemar p = {mcnemar_p(b, c):.2g}")
     return 0
 
 

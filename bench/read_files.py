@@ -1,15 +1,18 @@
 """Words per second reading PNG files, next to the network alone, in one run.
 
     python bench/read_files.py [--num 2000] [--model DIR] [--batch-size 64] [--workers 0 2 4]
+    python bench/read_files.py --data real-holdout    # photographed crops (training.sources)
 
 Writes ``--num`` word crops as PNG files to a temporary folder (words rendered with Pillow in
 the fonts found on the machine, at several sizes; the bundled examples when no font is
-found), then prints:
+found), or reads the image files of ``--data``, then prints:
 
 * network only: ``Recognizer.predict_probs`` on the preprocessed images, in batches (what the
   model costs, the ceiling for reading files);
 * end to end from the files: ``Recognizer(paths, num_workers=N)`` (decode, preprocess, model,
-  decoding, boxes), for each ``--workers`` value; 0 is everything in the calling thread.
+  decoding, boxes), for each ``--workers`` value; 0 is everything in the calling thread;
+* the same with ``recheck=0`` (no second look at unsure crops), and the share of crops that
+  the default ``recheck`` reads a second time.
 
 Each row is the median of ``--rounds`` runs, the rows timed in turns so a shared machine's
 slow spells hit every row alike.
@@ -77,12 +80,43 @@ def network_only(rec, paths, batch_size: int):
     return run
 
 
-def end_to_end(rec, paths, batch_size: int, workers: int):
+def end_to_end(rec, paths, batch_size: int, workers: int, **options):
     def run() -> float:
         t = time.perf_counter()
-        rec([str(p) for p in paths], batch_size=batch_size, num_workers=workers)
+        rec([str(p) for p in paths], batch_size=batch_size, num_workers=workers, **options)
         return len(paths) / (time.perf_counter() - t)
     return run
+
+
+def data_files(spec: str, num: int) -> list[Path]:
+    """Up to ``num`` image files of a data source (``training.sources``, e.g. real-holdout)."""
+    from training.evaluate import load_eval_data
+
+    images, _, _ = load_eval_data(spec, num)
+    paths = [Path(p) for p in images if isinstance(p, (str, os.PathLike))]
+    if not paths:
+        raise SystemExit(f"--data {spec}: no image files (a rendered source has none: leave --data out)")
+    return paths
+
+
+def second_look_share(rec, paths, batch_size: int) -> float:
+    """The share of ``paths`` that the recognizer's default ``recheck`` reads a second time
+    (network rows run beyond those of a ``recheck=0`` call)."""
+    real_run, rows = rec.session.run, [0]
+
+    class Counting:
+        def run(self, names, feeds):
+            rows[0] += len(next(iter(feeds.values())))
+            return real_run(names, feeds)
+
+    session, rec.session = rec.session, Counting()
+    try:
+        rec([str(p) for p in paths], batch_size=batch_size, num_workers=0, recheck=0)
+        once = rows[0]
+        rec([str(p) for p in paths], batch_size=batch_size, num_workers=0)
+    finally:
+        rec.session = session
+    return (rows[0] - 2 * once) / len(paths)
 
 
 def main(argv=None) -> None:
@@ -96,6 +130,9 @@ def main(argv=None) -> None:
     p.add_argument("--workers", type=int, nargs="*", default=None,
                    help=f"num_workers values to time (default: 0 and {default_workers()}, the library default)")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--data", default=None,
+                   help="read the image files of this data source (e.g. real-holdout, folder:PATH) "
+                        "instead of rendered crops (at most --num of them)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = p.parse_args(argv)
     if args.num < 1 or args.rounds < 1:
@@ -103,18 +140,24 @@ def main(argv=None) -> None:
     workers = args.workers if args.workers is not None else sorted({0, default_workers()})
     rec = Recognizer.from_pretrained(args.model)
     with tempfile.TemporaryDirectory(prefix="read_files_") as tmp:
-        paths = write_crops(Path(tmp), args.num)
+        paths = data_files(args.data, args.num) if args.data else write_crops(Path(tmp), args.num)
         rows = {"network only (predict_probs on preprocessed images)": network_only(rec, paths, args.batch_size)}
         for w in workers:
-            rows[f"end to end from PNG files, num_workers={w}"] = end_to_end(rec, paths, args.batch_size, w)
+            rows[f"end to end from files, num_workers={w}"] = end_to_end(rec, paths, args.batch_size, w)
+        w = workers[-1]
+        rows[f"end to end from files, num_workers={w}, recheck=0"] = end_to_end(
+            rec, paths, args.batch_size, w, recheck=0)
+        second = second_look_share(rec, paths, args.batch_size)
         rec([str(q) for q in paths[:args.batch_size]], num_workers=0)  # warm-up
         speeds: dict[str, list[float]] = {name: [] for name in rows}
         for _ in range(args.rounds):
             for name, run in rows.items():
                 speeds[name].append(run())
     network = statistics.median(speeds[next(iter(rows))])
-    print(f"{args.num} PNG word crops, batch {args.batch_size}, {os.cpu_count()} CPUs, "
-          f"median of {args.rounds} rounds; model {rec.onnx_path.parent.name}/{rec.onnx_path.name}")
+    what = f"{len(paths)} crops of {args.data}" if args.data else f"{len(paths)} PNG word crops"
+    print(f"{what}, batch {args.batch_size}, {os.cpu_count()} CPUs, "
+          f"median of {args.rounds} rounds; model {rec.onnx_path.parent.name}/{rec.onnx_path.name}; "
+          f"recheck reads {second:.0%} of the crops a second time")
     print(f"{'':62s} {'words/s':>9s} {'of network':>11s}")
     result = []
     for name, values in speeds.items():

@@ -31,6 +31,9 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decoder", choices=("greedy", "beam"), default="greedy")
     p.add_argument("--beam-width", type=int, default=10)
     p.add_argument("--lexicon", help="file with one allowed word per line (implies beam search)")
+    p.add_argument("--recheck", type=float, default=None,
+                   help="read crops less confident than this (0-1) a second time, trimmed top and "
+                        "bottom, and keep the surer reading (default: the library's, 0.95; 0: off)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -57,6 +60,8 @@ def _load(args):
 
 def _decode_kwargs(args) -> dict:
     kwargs = {"decoder": args.decoder, "beam_width": args.beam_width}
+    if args.recheck is not None:
+        kwargs["recheck"] = args.recheck
     if args.lexicon:
         path = Path(args.lexicon)
         if not path.is_file():

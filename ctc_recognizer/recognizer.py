@@ -39,7 +39,7 @@ from .errors import ConfigError, ModelLoadError, ModelNotFoundError
 from .files import atomic_write_bytes
 from .input_check import NO_TEXT_WARNING, has_no_text, layout_warning, reading_warning
 from .safety import check_onnx_model
-from .decoding import empty_confidence
+from .decoding import empty_confidence, greedy_decode
 from .postprocessing import CTCOutput, CTCPostProcessor, encode_lexicon
 from .prediction import Prediction, most_confident
 from .prefetch import PREFETCH_CHUNKS, THREAD_NAME, check_workers, chunked_map, default_workers
@@ -53,6 +53,10 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 MODEL_CARD_NAME = "README.md"
 #: Crops at least this many times as tall as wide are also read turned 90 degrees each way.
 TALL_RATIO = 1.5
+#: ``recheck``'s second look trims this fraction of the crop's height off its top and off its bottom.
+RECHECK_TRIM = 0.08
+#: Default ``recheck``: upright readings less confident than this are read a second time, trimmed.
+DEFAULT_RECHECK = 0.95
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,26 @@ class PreparedInput:
     readings: list[tuple[int, Preprocessed]]
     layout_warning: str | None = None
     no_text: bool = False
+    #: the upright crop with :data:`RECHECK_TRIM` of its height cut off top and bottom, for
+    #: ``recheck``'s second look (None: recheck off, a blank crop, or too short to trim)
+    trimmed: Preprocessed | None = None
+
+
+def trim_rows(array: np.ndarray, fraction: float = RECHECK_TRIM) -> np.ndarray | None:
+    """``array`` without ``fraction`` of its height at the top and at the bottom (None when that
+    cuts no row or leaves under 8 rows). Photographed word crops often hold a margin of
+    background above and below the text; the network reads tightly cropped words better."""
+    height = array.shape[0]
+    cut = int(round(height * fraction))
+    if cut < 1 or height - 2 * cut < 8:
+        return None
+    return array[cut:height - cut]
+
+
+def check_recheck(recheck: float) -> float:
+    if isinstance(recheck, bool) or not isinstance(recheck, (int, float)) or not 0.0 <= recheck <= 1.0:
+        raise ValueError(f"recheck must be a number from 0 (off) to 1, got {recheck!r}")
+    return float(recheck)
 
 
 #: Inputs workers may load themselves; anything else (a PIL image) is loaded in the caller.
@@ -285,6 +309,7 @@ class Recognizer(
         lexicon: Iterable[str] | LexiconIndex | None = None,
         return_probs: bool = False,
         rotate_tall: bool = True,
+        recheck: float = DEFAULT_RECHECK,
         num_workers: int | None = None,
     ) -> Prediction | list[Prediction]:
         """Read one image (-> :class:`Prediction`) or a list/tuple of images (-> list).
@@ -298,6 +323,12 @@ class Recognizer(
             rotate_tall: a crop at least 1.5 times as tall as wide may hold vertical text (signs
                 and spines, as in ICDAR 2015): it is also read turned 90 degrees each way, and
                 the most confident of the three readings wins (as PaddleOCR turns tall crops).
+            recheck: an upright reading less confident than this (best-path confidence, 0-1)
+                is read a second time with 8% of the crop's height trimmed off its top and off
+                its bottom, and the more confident of the two readings wins (as EasyOCR reads
+                low-contrast crops twice). Photographed words often come with a margin of
+                background that the network reads worse than a tight crop. 0 turns it off; each
+                second look costs one more network run for that crop.
             num_workers: threads that load and preprocess the next batches of a list, and
                 post-process the last one, while the model reads the current one (default: the
                 CPUs this process may use, at most 4; 0: everything in the calling thread).
@@ -314,12 +345,14 @@ class Recognizer(
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         workers = default_workers() if num_workers is None else check_workers(num_workers)
+        recheck = check_recheck(recheck)
         post = CTCPostProcessor(self.charset, decoder, beam_width, lexicon)  # checks the decoder
-        prepare = functools.partial(self.preprocess, rotate_tall=rotate_tall)
+        prepare = functools.partial(self.preprocess, rotate_tall=rotate_tall, recheck=recheck > 0)
+        infer = functools.partial(self._infer, batch_size=batch_size, recheck=recheck)
         results: list[Prediction] = []
         if workers == 0 or len(batch) == 1:
             for chunk in chunked_map(prepare, batch, batch_size):
-                results.extend(self._finish(chunk, self._infer(chunk, batch_size), post, return_probs))
+                results.extend(self._finish(chunk, infer(chunk), post, return_probs))
             return results[0] if single else results
         # worker threads load and preprocess the next chunks and post-process the last one
         # while this thread runs the model: ONNX Runtime, OpenCV and Pillow release the GIL
@@ -329,7 +362,7 @@ class Recognizer(
                 chunks = chunked_map(prepare, batch, batch_size, pool=pool, in_caller=_load_in_caller)
                 with contextlib.closing(chunks):
                     for chunk in chunks:
-                        inferred = self._infer(chunk, batch_size)
+                        inferred = infer(chunk)
                         finishing.append(pool.submit(self._finish, chunk, inferred, post, return_probs))
                         while finishing and (finishing[0].done() or len(finishing) > PREFETCH_CHUNKS):
                             results.extend(finishing.popleft().result())
@@ -339,43 +372,75 @@ class Recognizer(
                 pool.shutdown(wait=True, cancel_futures=True)
         return results[0] if single else results
 
-    def preprocess(self, image: ImageInput, rotate_tall: bool = True) -> PreparedInput:
+    def preprocess(self, image: ImageInput, rotate_tall: bool = True,
+                   recheck: bool = True) -> PreparedInput:
         """The pre-processor: one input -> :class:`PreparedInput`, the model-ready image of each
         reading to try (upright, and for a tall crop with ``rotate_tall`` also turned 90 degrees
-        each way) and the input's layout warning (several lines, a very large image)."""
+        each way), with ``recheck`` the upright crop trimmed for a second look, and the input's
+        layout warning (several lines, a very large image)."""
         array = load_array(image)
         readings = [(0, prepare_array(array, self.config))]
         if rotate_tall and array.shape[0] >= TALL_RATIO * array.shape[1]:
             for rotation in (90, 270):
                 turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
                 readings.append((rotation, prepare_array(turned, self.config, array.shape[:2])))
-        return PreparedInput(readings, layout_warning(array), has_no_text(readings[0][1]))
+        no_text = has_no_text(readings[0][1])
+        trimmed = None
+        if recheck and not no_text:
+            rows = trim_rows(array)
+            # reports the untouched size: the trim keeps every column, so boxes map back as they are
+            trimmed = None if rows is None else prepare_array(rows, self.config, array.shape[:2])
+        return PreparedInput(readings, layout_warning(array), no_text, trimmed)
 
-    def _infer(self, chunk: list[PreparedInput], batch_size: int) -> list[tuple[list, np.ndarray]]:
-        """The model on pre-processed inputs: ``(part, probabilities)`` per ONNX Runtime call,
-        ``part`` holding ``(index in chunk, rotation, Preprocessed)`` of each row."""
-        candidates = [(k, rotation, prepped) for k, prepared in enumerate(chunk)
-                      for rotation, prepped in prepared.readings]
-        # one ONNX Runtime call per input width (long crops are read wider)
+    def _run_parts(self, candidates: list[tuple], batch_size: int) -> list[tuple[list, np.ndarray]]:
+        """One ONNX Runtime call per input width (long crops are read wider) and batch."""
         parts = [[candidates[i] for i in idx[j:j + batch_size]]
                  for idx in group_by_width([c[2].image for c in candidates]).values()
                  for j in range(0, len(idx), batch_size)]
         return [(part, self.predict_probs([c[2].image for c in part])) for part in parts]
 
+    def _infer(self, chunk: list[PreparedInput], batch_size: int,
+               recheck: float = 0.0) -> list[tuple[list, np.ndarray]]:
+        """The model on pre-processed inputs: ``(part, probabilities)`` per ONNX Runtime call,
+        ``part`` holding ``(index in chunk, rotation, Preprocessed, second look?)`` of each row.
+        With ``recheck``, upright readings whose best-path confidence is below it are followed
+        by a call on their trimmed crops."""
+        candidates = [(k, rotation, prepped, False) for k, prepared in enumerate(chunk)
+                      for rotation, prepped in prepared.readings]
+        inferred = self._run_parts(candidates, batch_size)
+        if recheck > 0:
+            blank = self.charset.blank_index
+            again = [(k, 0, chunk[k].trimmed, True)
+                     for part, probs in inferred
+                     for (k, rotation, _, _), decoded, p in zip(part, greedy_decode(probs, blank), probs)
+                     if rotation == 0 and chunk[k].trimmed is not None
+                     and (decoded.confidence if len(decoded.labels) else empty_confidence(p, blank)) < recheck]
+            if again:
+                inferred += self._run_parts(again, batch_size)
+        return inferred
+
     def _finish(self, chunk: list[PreparedInput], inferred: list[tuple[list, np.ndarray]],
                 post: CTCPostProcessor, return_probs: bool) -> list[Prediction]:
         """Post-processor, boxes and the choice between readings: one :class:`Prediction` each."""
         readings: list[list[Prediction]] = [[] for _ in chunk]
+        second_looks: list[Prediction | None] = [None] * len(chunk)
         for part, probs in inferred:
-            for (k, rotation, prepped), out, p in zip(part, post(probs), probs):
+            for (k, rotation, prepped, second), out, p in zip(part, post(probs), probs):
                 if chunk[k].no_text:  # only background: whatever the model made of it is noise
                     out = CTCOutput("", float(empty_confidence(p, self.charset.blank_index)),
                                     np.zeros(0), np.zeros((0, 2), dtype=np.int64))
-                readings[k].append(self._prediction(out, prepped, p, return_probs, rotation))
+                prediction = self._prediction(out, prepped, p, return_probs, rotation)
+                if second:
+                    second_looks[k] = prediction
+                else:
+                    readings[k].append(prediction)
         results = []
-        for prepared, options in zip(chunk, readings):
+        for prepared, options, second in zip(chunk, readings, second_looks):
             # upright first, as most_confident expects (the width groups may reorder them)
-            best = most_confident(sorted(options, key=lambda p: p.rotation))
+            options = sorted(options, key=lambda p: p.rotation)
+            if second is not None and second.confidence > options[0].confidence:
+                options[0] = second  # the trimmed crop read more surely than the whole one
+            best = most_confident(options)
             # the layout of a crop read turned is vertical text, not several lines
             layout = prepared.layout_warning if best.rotation == 0 else None
             warning = NO_TEXT_WARNING if prepared.no_text else reading_warning(layout, best.confidence)

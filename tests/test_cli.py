@@ -185,3 +185,22 @@ def test_predict_reads_in_batches_and_names_a_bad_batch_size(tiny_model_dir, cro
     assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()] == ["tree", "coffee", "zebra", "milk"]
     assert main(["predict", *images, "--model", str(tiny_model_dir), "--batch-size", "0"]) == 2
     assert "--batch-size must be >= 1, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_recheck_reaches_the_recognizer_and_a_bad_value_is_named(tiny_model_dir, crops, capsys, monkeypatch,
+                                                                  command):
+    from ctc_recognizer import Recognizer
+
+    seen = []
+    real_call = Recognizer.__call__
+    monkeypatch.setattr(Recognizer, "__call__", lambda self, images, **kw: seen.append(kw.get("recheck", "default"))
+                        or real_call(self, images, **kw))
+    target = [str(crops / "0.png")] if command == "predict" else ["--data", str(crops)]
+    base = [command, *target, "--model", str(tiny_model_dir), "-q"]
+    assert main(base) == 0 and main(base + ["--recheck", "0"]) == 0 and main(base + ["--recheck", "0.5"]) == 0
+    assert seen == ["default", 0.0, 0.5]
+    capsys.readouterr()
+    assert main(base + ["--recheck", "1.5"]) != 0
+    err = capsys.readouterr().err
+    assert "recheck must be a number from 0 (off) to 1, got 1.5" in err and "Traceback" not in err

@@ -295,9 +295,10 @@ def test_long_crops_are_read_at_the_long_width(recognizer, monkeypatch):
             return real_run(names, feeds)
 
     images = [short, long, render_word("tree"), _long_crop("zebra")]
-    alone = [recognizer(im).text for im in images]
+    # (recheck off: its second looks would add calls of their own)
+    alone = [recognizer(im, recheck=0).text for im in images]
     monkeypatch.setattr(recognizer, "session", Spy())
-    assert [p.text for p in recognizer(images)] == alone
+    assert [p.text for p in recognizer(images, recheck=0)] == alone
     assert sorted(widths) == [(2, cfg.width), (2, cfg.long_crop_width)]
     from ctc_recognizer.preprocessing import preprocess
 
@@ -329,6 +330,84 @@ def test_a_long_line_gets_time_steps_in_proportion_to_its_length(recognizer):
     line = render_word("cat dog tree house river green stone light")
     width = input_width(recognizer.config, *line.shape[:2])
     assert width > recognizer.config.long_crop_width
-    pred = recognizer(line, return_probs=True)
+    pred = recognizer(line, return_probs=True, recheck=0)  # (a trimmed second look reads wider)
     assert pred.probabilities.shape[0] == width // 4  # one time step per 4 input columns
     assert all(0 <= a < b <= line.shape[1] for a, b in pred.char_boxes)
+
+
+class _MarginSession:
+    """A stand-in ONNX session: a crop whose top rows are dark (a margin above the word) reads
+    'xx' at ``margin_confidence``; any other crop reads 'ok' at ``clean_confidence``. Counts
+    the rows it is given."""
+
+    def __init__(self, charset, margin_confidence=0.6, clean_confidence=0.99):
+        self.charset, self.rows = charset, 0
+        self.confidence = {True: margin_confidence, False: clean_confidence}
+
+    def _probs(self, text, confidence, steps):
+        probs = np.full((steps, self.charset.num_classes), 0.0, dtype=np.float32)
+        probs[:, self.charset.blank_index] = 1.0
+        for k, ch in enumerate(text):
+            t = 2 + 3 * k
+            probs[t] = (1.0 - confidence) / (self.charset.num_classes - 1)
+            probs[t, self.charset.vocab.index(ch)] = confidence
+        return probs
+
+    def run(self, names, feeds):
+        batch = next(iter(feeds.values()))
+        self.rows += len(batch)
+        out = []
+        for image in batch:
+            margin = bool(image[0, :8].mean() < 100)  # (the right side may be padding)
+            out.append(self._probs("xx" if margin else "ok", self.confidence[margin], image.shape[1] // 4))
+        return [np.stack(out)]
+
+
+def _word_under_a_margin(height=50, width=120, margin_rows=3):
+    image = np.full((height, width, 3), 255, dtype=np.uint8)
+    image[height // 3: 2 * height // 3, 10:width - 10] = 40  # the "word"
+    image[:margin_rows] = 0  # a dark margin above it, inside the 8% the second look trims
+    return image
+
+
+def test_recheck_reads_an_unsure_crop_again_trimmed_and_keeps_the_surer_reading(recognizer, monkeypatch):
+    from ctc_recognizer.recognizer import RECHECK_TRIM, trim_rows
+
+    image = _word_under_a_margin()
+    assert trim_rows(image).shape[0] == 50 - 2 * round(50 * RECHECK_TRIM)
+    session = _MarginSession(recognizer.charset)
+    monkeypatch.setattr(recognizer, "session", session)
+    pred = recognizer(image)  # the whole crop reads 'xx' at 0.6: read again without the margin
+    assert (pred.text, session.rows) == ("ok", 2)
+    assert pred.confidence > 0.95 and pred.image_size == (50, 120)
+    # boxes stay in the original image's pixels (the trim keeps every column)
+    assert all(0 <= a < b <= 120 for a, b in pred.char_boxes)
+    assert recognizer(image, recheck=0).text == "xx"  # off: one reading
+    assert recognizer(image, recheck=0.5).text == "xx"  # 0.6 is sure enough at 0.5
+    # a batch re-reads only its unsure crops, and keeps the input order
+    session.rows = 0
+    clean = np.full((50, 120, 3), 255, dtype=np.uint8)
+    clean[20:30, 10:110] = 40
+    assert [p.text for p in recognizer([clean, image, clean], num_workers=0)] == ["ok", "ok", "ok"]
+    assert session.rows == 4
+    assert [p.text for p in recognizer([clean, image, clean], num_workers=2, batch_size=1)] == ["ok", "ok", "ok"]
+
+
+def test_recheck_keeps_the_first_reading_when_the_trimmed_one_is_no_surer(recognizer, monkeypatch):
+    image = _word_under_a_margin()
+    monkeypatch.setattr(recognizer, "session", _MarginSession(recognizer.charset, 0.6, 0.5))
+    assert recognizer(image).text == "xx"
+    # a crop too short to trim is read once
+    session = _MarginSession(recognizer.charset, 0.6, 0.99)
+    monkeypatch.setattr(recognizer, "session", session)
+    short = _word_under_a_margin(height=9, margin_rows=1)
+    assert (recognizer(short).text, session.rows) == ("xx", 1)
+
+
+def test_recheck_on_real_words_and_bad_values(recognizer):
+    words = ["tree", "coffee", "room101", "zebra"]
+    images = [render_word(w) for w in words]
+    assert [p.text for p in recognizer(images)] == [p.text for p in recognizer(images, recheck=0)] == words
+    for bad in (-0.1, 1.5, "high", True, None):
+        with pytest.raises(ValueError, match="recheck must be a number from 0"):
+            recognizer(images[0], recheck=bad)

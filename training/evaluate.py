@@ -70,11 +70,12 @@ class KerasRecognizer:
         return self._wide
 
 
-def read_texts(recognizer, images, batch_size: int = 64) -> list[str]:
-    """The texts ``recognizer`` reads in ``images`` (natural-size arrays), in batches."""
+def read_texts(recognizer, images, batch_size: int = 64, **options) -> list[str]:
+    """The texts ``recognizer`` reads in ``images`` (natural-size arrays), in batches
+    (``options``: keyword arguments of the recognizer's call, such as ``recheck``)."""
     out: list[str] = []
     for i in range(0, len(images), batch_size):
-        out += [p.text for p in recognizer(list(images[i:i + batch_size]))]
+        out += [p.text for p in recognizer(list(images[i:i + batch_size]), **options)]
     return out
 
 
