@@ -438,8 +438,10 @@ class Recognizer(
         for prepared, options, second in zip(chunk, readings, second_looks):
             # upright first, as most_confident expects (the width groups may reorder them)
             options = sorted(options, key=lambda p: p.rotation)
-            if second is not None and second.confidence > options[0].confidence:
-                options[0] = second  # the trimmed crop read more surely than the whole one
+            # the trimmed crop read more surely than the whole one (an empty reading does not
+            # count: the crop holds text, so a blank second look means the trim cut it off)
+            if second is not None and second.text and second.confidence > options[0].confidence:
+                options[0] = second
             best = most_confident(options)
             # the layout of a crop read turned is vertical text, not several lines
             layout = prepared.layout_warning if best.rotation == 0 else None

@@ -340,8 +340,8 @@ class _MarginSession:
     'xx' at ``margin_confidence``; any other crop reads 'ok' at ``clean_confidence``. Counts
     the rows it is given."""
 
-    def __init__(self, charset, margin_confidence=0.6, clean_confidence=0.99):
-        self.charset, self.rows = charset, 0
+    def __init__(self, charset, margin_confidence=0.6, clean_confidence=0.99, clean_text="ok"):
+        self.charset, self.rows, self.clean_text = charset, 0, clean_text
         self.confidence = {True: margin_confidence, False: clean_confidence}
 
     def _probs(self, text, confidence, steps):
@@ -359,7 +359,7 @@ class _MarginSession:
         out = []
         for image in batch:
             margin = bool(image[0, :8].mean() < 100)  # (the right side may be padding)
-            out.append(self._probs("xx" if margin else "ok", self.confidence[margin], image.shape[1] // 4))
+            out.append(self._probs("xx" if margin else self.clean_text, self.confidence[margin], image.shape[1] // 4))
         return [np.stack(out)]
 
 
@@ -396,6 +396,9 @@ def test_recheck_reads_an_unsure_crop_again_trimmed_and_keeps_the_surer_reading(
 def test_recheck_keeps_the_first_reading_when_the_trimmed_one_is_no_surer(recognizer, monkeypatch):
     image = _word_under_a_margin()
     monkeypatch.setattr(recognizer, "session", _MarginSession(recognizer.charset, 0.6, 0.5))
+    assert recognizer(image).text == "xx"
+    # a blank second look (confidently empty: the trim cut the text off) does not win either
+    monkeypatch.setattr(recognizer, "session", _MarginSession(recognizer.charset, 0.6, 0.99, clean_text=""))
     assert recognizer(image).text == "xx"
     # a crop too short to trim is read once
     session = _MarginSession(recognizer.charset, 0.6, 0.99)
