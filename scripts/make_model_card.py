@@ -78,6 +78,15 @@ def speed_table(speed: dict) -> tuple[str, str]:
     return "\n".join(lines), intro
 
 
+def int8_gap(rows: list[dict]) -> str:
+    """The largest gap, in points of standard-protocol accuracy, between the int8 and fp32
+    models on the same set ("–" without int8 rows)."""
+    fp32 = {r["data"]: r["word_accuracy_std"] for r in rows if r["engine"] == "default"}
+    gaps = [abs(r["word_accuracy_std"] - fp32[r["data"]]) for r in rows
+            if r["engine"] == "default-int8" and r["data"] in fp32]
+    return f"{100 * max(gaps):.1f}" if gaps else "–"
+
+
 def count_params(model_path: Path) -> str:
     try:
         import numpy as np
@@ -113,7 +122,7 @@ def render(results_path: Path, speed_path: Path) -> str:
         model_name="ctc-recognizer default model: `crnn` word recognizer", repo_id=REPO_ID,
         num_chars=len(cfg.vocab), num_classes=len(cfg.vocab) + 1, arch=cfg.architecture,
         params=count_params(MODEL_DIR / "model.onnx"), height=cfg.height, width=cfg.width,
-        long_width=cfg.long_crop_width or cfg.width, long_threshold=cfg.long_crop_threshold or cfg.width,
+        int8_gap=int8_gap(rows), long_width=cfg.long_crop_width or cfg.width, long_threshold=cfg.long_crop_threshold or cfg.width,
         metrics_intro=METRICS_INTRO, metrics_table=mtable, speed_intro=sintro, speed_table=stable,
         reproduce="\n".join([
             "python scripts/fetch_peer_models.py            # the comparison engines, once",
