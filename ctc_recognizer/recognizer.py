@@ -39,7 +39,7 @@ from .errors import ConfigError, ModelLoadError, ModelNotFoundError
 from .files import atomic_write_bytes
 from .input_check import NO_TEXT_WARNING, has_no_text, layout_warning, reading_warning
 from .safety import check_onnx_model
-from .decoding import empty_confidence, greedy_decode
+from .decoding import ctc_log_likelihood, empty_confidence, greedy_decode
 from .postprocessing import CTCOutput, CTCPostProcessor, encode_lexicon
 from .prediction import Prediction, most_confident
 from .prefetch import PREFETCH_CHUNKS, THREAD_NAME, check_workers, chunked_map, default_workers
@@ -57,6 +57,8 @@ TALL_RATIO = 1.5
 RECHECK_TRIM = 0.08
 #: Default ``recheck``: upright readings less confident than this are read a second time, trimmed.
 DEFAULT_RECHECK = 0.95
+#: Characters whose glyphs reach above capitals or below the baseline, which recheck's trim may clip.
+TALL_GLYPHS = frozenset("$()[]{}|/\\")
 
 
 @dataclass(frozen=True)
@@ -424,7 +426,9 @@ class Recognizer(
                 post: CTCPostProcessor, return_probs: bool) -> list[Prediction]:
         """Post-processor, boxes and the choice between readings: one :class:`Prediction` each."""
         readings: list[list[Prediction]] = [[] for _ in chunk]
-        second_looks: list[Prediction | None] = [None] * len(chunk)
+        # recheck: the upright reading and the second look, each with its probabilities
+        upright: dict[int, tuple[Prediction, np.ndarray]] = {}
+        second_looks: dict[int, tuple[Prediction, np.ndarray]] = {}
         for part, probs in inferred:
             for (k, rotation, prepped, second), out, p in zip(part, post(probs), probs):
                 if chunk[k].no_text:  # only background: whatever the model made of it is noise
@@ -432,23 +436,43 @@ class Recognizer(
                                     np.zeros(0), np.zeros((0, 2), dtype=np.int64))
                 prediction = self._prediction(out, prepped, p, return_probs, rotation)
                 if second:
-                    second_looks[k] = prediction
+                    second_looks[k] = (prediction, p)
                 else:
                     readings[k].append(prediction)
+                    if rotation == 0:
+                        upright[k] = (prediction, p)
         results = []
-        for prepared, options, second in zip(chunk, readings, second_looks):
+        for k, (prepared, options) in enumerate(zip(chunk, readings)):
             # upright first, as most_confident expects (the width groups may reorder them)
             options = sorted(options, key=lambda p: p.rotation)
-            # the trimmed crop read more surely than the whole one (an empty reading does not
-            # count: the crop holds text, so a blank second look means the trim cut it off)
-            if second is not None and second.text and second.confidence > options[0].confidence:
-                options[0] = second
+            if k in second_looks and self._second_look_wins(upright[k], second_looks[k]):
+                options[0] = second_looks[k][0]
             best = most_confident(options)
             # the layout of a crop read turned is vertical text, not several lines
             layout = prepared.layout_warning if best.rotation == 0 else None
             warning = NO_TEXT_WARNING if prepared.no_text else reading_warning(layout, best.confidence)
             results.append(dataclasses.replace(best, warning=warning) if warning else best)
         return results
+
+    def _second_look_wins(self, first: tuple[Prediction, np.ndarray],
+                          second: tuple[Prediction, np.ndarray]) -> bool:
+        """Whether recheck's trimmed reading replaces the upright one: of the two texts, the one
+        that both readings' probabilities make likelier (the sum of its CTC log-likelihoods
+        under each) wins; ties keep the first. Judging each text by both readings keeps a
+        second look from winning by dropping an unsure character (a '$' the trim clipped).
+        An empty second look never wins: the crop holds text, so the trim cut it off; nor does
+        one that only lacks tall glyphs of the first (``$12.99`` -> ``12.99``): the trim clips
+        those."""
+        (a, probs_a), (b, probs_b) = first, second
+        if not b.text or b.text == a.text or b.text == "".join(c for c in a.text if c not in TALL_GLYPHS):
+            return False
+        blank = self.charset.blank_index
+
+        def support(text: str) -> float:
+            labels = self.charset.encode(text)
+            return ctc_log_likelihood(probs_a, labels, blank) + ctc_log_likelihood(probs_b, labels, blank)
+
+        return support(b.text) > support(a.text)
 
     def _prediction(self, out: CTCOutput, prepped: Preprocessed, probs: np.ndarray,
                     return_probs: bool, rotation: int = 0) -> Prediction:

@@ -340,8 +340,8 @@ class _MarginSession:
     'xx' at ``margin_confidence``; any other crop reads 'ok' at ``clean_confidence``. Counts
     the rows it is given."""
 
-    def __init__(self, charset, margin_confidence=0.6, clean_confidence=0.99, clean_text="ok"):
-        self.charset, self.rows, self.clean_text = charset, 0, clean_text
+    def __init__(self, charset, margin_confidence=0.6, clean_confidence=0.99, clean_text="ok", margin_text="xx"):
+        self.charset, self.rows, self.clean_text, self.margin_text = charset, 0, clean_text, margin_text
         self.confidence = {True: margin_confidence, False: clean_confidence}
 
     def _probs(self, text, confidence, steps):
@@ -359,7 +359,8 @@ class _MarginSession:
         out = []
         for image in batch:
             margin = bool(image[0, :8].mean() < 100)  # (the right side may be padding)
-            out.append(self._probs("xx" if margin else self.clean_text, self.confidence[margin], image.shape[1] // 4))
+            text = self.margin_text if margin else self.clean_text
+            out.append(self._probs(text, self.confidence[margin], image.shape[1] // 4))
         return [np.stack(out)]
 
 
@@ -400,6 +401,12 @@ def test_recheck_keeps_the_first_reading_when_the_trimmed_one_is_no_surer(recogn
     # a blank second look (confidently empty: the trim cut the text off) does not win either
     monkeypatch.setattr(recognizer, "session", _MarginSession(recognizer.charset, 0.6, 0.99, clean_text=""))
     assert recognizer(image).text == "xx"
+    # nor one that only lacks the first reading's tall glyphs, which the trim may have clipped
+    # (the bundled model's vocabulary has them; its session is replaced as above)
+    bundled = Recognizer.from_pretrained()
+    for first, second, kept in (("$12", "12", "$12"), ("(ok)", "ok", "(ok)"), ("a12", "12", "12")):
+        monkeypatch.setattr(bundled, "session", _MarginSession(bundled.charset, 0.6, 0.99, second, first))
+        assert bundled(image).text == kept
     # a crop too short to trim is read once
     session = _MarginSession(recognizer.charset, 0.6, 0.99)
     monkeypatch.setattr(recognizer, "session", session)
