@@ -33,7 +33,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lexicon", help="file with one allowed word per line (implies beam search)")
     p.add_argument("--recheck", type=float, default=None,
                    help="read crops less confident than this (0-1) a second time, trimmed top and "
-                        "bottom, and keep the surer reading (default: the library's, 0.95; 0: off)")
+                        "bottom, and keep the likelier text (default: the library's, 0.95; 0: off)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

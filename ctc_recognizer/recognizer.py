@@ -328,8 +328,8 @@ class Recognizer(
                 the most confident of the three readings wins (as PaddleOCR turns tall crops).
             recheck: an upright reading less confident than this (best-path confidence, 0-1)
                 is read a second time with 8% of the crop's height trimmed off its top and off
-                its bottom, and the more confident of the two readings wins (as EasyOCR reads
-                low-contrast crops twice). Photographed words often come with a margin of
+                its bottom, and of the two texts the one both readings make likelier wins (as
+                EasyOCR reads low-contrast crops twice). Photographed words often come with a margin of
                 background that the network reads worse than a tight crop. 0 turns it off; each
                 second look costs one more network run for that crop.
             num_workers: threads that load and preprocess the next batches of a list, and
