@@ -180,21 +180,28 @@ def _skip_allowed(ext: np.ndarray, blank: int) -> np.ndarray:
 
 
 def ctc_log_likelihood(probs: np.ndarray, labels: Sequence[int], blank: int) -> float:
-    """log P(labels | probs) by the CTC forward algorithm, over one ``(T, C)`` sequence."""
+    """log P(labels | probs) by the CTC forward algorithm, over one ``(T, C)`` sequence
+    (probabilities floored at 1e-12; forward variables rescaled at each step, so nothing
+    underflows, and no log per step: cheap enough to score candidates of every crop)."""
     probs = _check_probs(probs, 2)
-    logp = np.log(np.maximum(probs, _EPS))
     ext = _extend(labels, blank)
-    skip = _skip_allowed(ext, blank)
-    alpha = np.full(len(ext), _NEG_INF)
-    alpha[0] = logp[0, ext[0]]
-    if len(ext) > 1:
-        alpha[1] = logp[0, ext[1]]
-    for t in range(1, logp.shape[0]):
-        prev1 = np.r_[_NEG_INF, alpha[:-1]]
-        prev2 = np.where(skip, np.r_[_NEG_INF, _NEG_INF, alpha[:-2]], _NEG_INF)
-        alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + logp[t, ext]
-    tail = alpha[-2:] if len(ext) > 1 else alpha[-1:]
-    return float(np.logaddexp.reduce(tail))
+    skip = np.flatnonzero(_skip_allowed(ext, blank))
+    p = np.maximum(probs[:, ext], _EPS).astype(np.float64)  # (T, S)
+    alpha = np.zeros(len(ext))
+    alpha[:2] = p[0, :2]
+    log_scale = 0.0
+    for t in range(1, p.shape[0]):
+        prev = alpha
+        alpha = prev.copy()
+        alpha[1:] += prev[:-1]
+        if skip.size:
+            alpha[skip] += prev[skip - 2]
+        alpha *= p[t]
+        total = alpha.sum()  # > 0: the all-blank path always has probability
+        alpha /= total
+        log_scale += float(np.log(total))
+    tail = float(alpha[-2:].sum() if len(ext) > 1 else alpha[-1])
+    return float(np.log(tail)) + log_scale if tail > 0 else _NEG_INF
 
 
 def forced_align(probs: np.ndarray, labels: Sequence[int], blank: int) -> Decoded:
