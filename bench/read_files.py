@@ -144,7 +144,7 @@ def main(argv=None) -> None:
         rows = {"network only (predict_probs on preprocessed images)": network_only(rec, paths, args.batch_size)}
         for w in workers:
             rows[f"end to end from files, num_workers={w}"] = end_to_end(rec, paths, args.batch_size, w)
-        w = workers[-1]
+        w = workers[-1] if workers else default_workers()
         rows[f"end to end from files, num_workers={w}, recheck=0"] = end_to_end(
             rec, paths, args.batch_size, w, recheck=0)
         second = second_look_share(rec, paths, args.batch_size)

@@ -61,7 +61,9 @@ def _load(args):
 def _decode_kwargs(args) -> dict:
     kwargs = {"decoder": args.decoder, "beam_width": args.beam_width}
     if args.recheck is not None:
-        kwargs["recheck"] = args.recheck
+        from .recognizer import check_recheck
+
+        kwargs["recheck"] = check_recheck(args.recheck)  # one message, before any image is read
     if args.lexicon:
         path = Path(args.lexicon)
         if not path.is_file():

@@ -181,8 +181,9 @@ def _skip_allowed(ext: np.ndarray, blank: int) -> np.ndarray:
 
 def ctc_log_likelihood(probs: np.ndarray, labels: Sequence[int], blank: int) -> float:
     """log P(labels | probs) by the CTC forward algorithm, over one ``(T, C)`` sequence
-    (probabilities floored at 1e-12; forward variables rescaled at each step, so nothing
-    underflows, and no log per step: cheap enough to score candidates of every crop)."""
+    (probabilities floored at 1e-12; forward variables rescaled at each step, with no log per
+    step: cheap enough to score candidates of every crop; should the labels' share of the mass
+    still underflow, the log-space algorithm answers)."""
     probs = _check_probs(probs, 2)
     ext = _extend(labels, blank)
     skip = np.flatnonzero(_skip_allowed(ext, blank))
@@ -201,7 +202,27 @@ def ctc_log_likelihood(probs: np.ndarray, labels: Sequence[int], blank: int) -> 
         alpha /= total
         log_scale += float(np.log(total))
     tail = float(alpha[-2:].sum() if len(ext) > 1 else alpha[-1])
-    return float(np.log(tail)) + log_scale if tail > 0 else _NEG_INF
+    if tail > 0:
+        return float(np.log(tail)) + log_scale
+    return _ctc_log_likelihood_log_space(probs, ext)  # the labels' share underflowed: exact, slower
+
+
+def _ctc_log_likelihood_log_space(probs: np.ndarray, ext: np.ndarray) -> float:
+    """The forward algorithm in log space (for labels whose share of the rescaled forward mass
+    underflows: long labels on improbable frames)."""
+    blank = int(ext[0])
+    logp = np.log(np.maximum(probs[:, ext], _EPS))
+    skip = np.flatnonzero(_skip_allowed(ext, blank))
+    alpha = np.full(len(ext), _NEG_INF)
+    alpha[:2] = logp[0, :2]
+    for t in range(1, logp.shape[0]):
+        prev = alpha
+        alpha = prev.copy()
+        alpha[1:] = np.logaddexp(alpha[1:], prev[:-1])
+        if skip.size:
+            alpha[skip] = np.logaddexp(alpha[skip], prev[skip - 2])
+        alpha = alpha + logp[t]
+    return float(np.logaddexp.reduce(alpha[-2:] if len(ext) > 1 else alpha[-1:]))
 
 
 def forced_align(probs: np.ndarray, labels: Sequence[int], blank: int) -> Decoded:

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import numbers
 import os
 import shutil
 from collections import deque
@@ -89,7 +90,7 @@ def trim_rows(array: np.ndarray, fraction: float = RECHECK_TRIM) -> np.ndarray |
 
 def check_recheck(recheck: float) -> float:
     """``recheck`` as a float, or a ValueError naming it (bools and values outside 0-1)."""
-    if isinstance(recheck, bool) or not isinstance(recheck, (int, float)) or not 0.0 <= recheck <= 1.0:
+    if isinstance(recheck, bool) or not isinstance(recheck, numbers.Real) or not 0.0 <= recheck <= 1.0:
         raise ValueError(f"recheck must be a number from 0 (off) to 1, got {recheck!r}")
     return float(recheck)
 

@@ -201,6 +201,7 @@ def test_recheck_reaches_the_recognizer_and_a_bad_value_is_named(tiny_model_dir,
     assert main(base) == 0 and main(base + ["--recheck", "0"]) == 0 and main(base + ["--recheck", "0.5"]) == 0
     assert seen == ["default", 0.0, 0.5]
     capsys.readouterr()
-    assert main(base + ["--recheck", "1.5"]) != 0
+    assert main(base + ["--recheck", "1.5"]) == 2
     err = capsys.readouterr().err
     assert "recheck must be a number from 0 (off) to 1, got 1.5" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and seen == ["default", 0.0, 0.5]  # said once, nothing read

@@ -79,14 +79,25 @@ def test_forward_algorithm_matches_brute_force():
     rng = np.random.default_rng(0)
     cs = Charset("ab")
     blank = cs.blank_index
-    probs = rng.dirichlet(np.ones(3), size=4)
-    for label in ([0], [0, 1], [0, 0], [1, 0, 1]):
-        total = 0.0
-        for path in itertools.product(range(3), repeat=4):
-            collapsed = [c for i, c in enumerate(path) if c != blank and (i == 0 or c != path[i - 1])]
-            if collapsed == label:
-                total += np.prod([probs[t, c] for t, c in enumerate(path)])
-        assert ctc_log_likelihood(probs, label, blank) == pytest.approx(np.log(total), rel=1e-9)
+    for steps in (4, 1):
+        probs = rng.dirichlet(np.ones(3), size=steps)
+        for label in ([], [0], [0, 1], [0, 0], [1, 0, 1]):
+            total = 0.0
+            for path in itertools.product(range(3), repeat=steps):
+                collapsed = [c for i, c in enumerate(path) if c != blank and (i == 0 or c != path[i - 1])]
+                if collapsed == label:
+                    total += np.prod([probs[t, c] for t, c in enumerate(path)])
+            got = ctc_log_likelihood(probs, label, blank)
+            assert got == (pytest.approx(np.log(total), rel=1e-9) if total else -np.inf), (steps, label)
+
+
+def test_forward_algorithm_on_labels_too_unlikely_for_the_rescaled_mass():
+    # 30 characters on all-blank frames: their share of the forward mass underflows float64;
+    # the log-space algorithm answers, continuous with 29 characters
+    probs = np.zeros((200, 3))
+    probs[:, 2] = 1.0
+    scores = [ctc_log_likelihood(probs, [0, 1] * (n // 2) + [0] * (n % 2), 2) for n in (29, 30)]
+    assert all(np.isfinite(scores)) and scores[1] < scores[0] < -700
 
 
 def test_forced_alignment_spans():

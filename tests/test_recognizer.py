@@ -418,6 +418,9 @@ def test_recheck_on_real_words_and_bad_values(recognizer):
     words = ["tree", "coffee", "room101", "zebra"]
     images = [render_word(w) for w in words]
     assert [p.text for p in recognizer(images)] == [p.text for p in recognizer(images, recheck=0)] == words
+    # re-reading every crop (recheck 1: all are under 100% sure) keeps right readings right
+    assert [p.text for p in recognizer(images, recheck=1.0)] == words
+    assert recognizer(images[0], recheck=np.float32(0.5)).text == words[0]  # numpy numbers are numbers
     for bad in (-0.1, 1.5, "high", True, None):
         with pytest.raises(ValueError, match="recheck must be a number from 0"):
             recognizer(images[0], recheck=bad)
