@@ -40,7 +40,7 @@ from .errors import ConfigError, ModelLoadError, ModelNotFoundError
 from .files import atomic_write_bytes
 from .input_check import NO_TEXT_WARNING, has_no_text, layout_warning, reading_warning
 from .safety import check_onnx_model
-from .decoding import ctc_log_likelihood, empty_confidence, greedy_decode
+from .decoding import ctc_log_likelihood, empty_confidence
 from .postprocessing import CTCOutput, CTCPostProcessor, encode_lexicon
 from .prediction import Prediction, most_confident
 from .prefetch import PREFETCH_CHUNKS, THREAD_NAME, check_workers, chunked_map, default_workers
@@ -413,12 +413,11 @@ class Recognizer(
                       for rotation, prepped in prepared.readings]
         inferred = self._run_parts(candidates, batch_size)
         if recheck > 0:
-            blank = self.charset.blank_index
+            gate = CTCPostProcessor(self.charset)  # best-path confidence, whatever the call decodes with
             again = [(k, 0, chunk[k].trimmed, True)
                      for part, probs in inferred
-                     for (k, rotation, _, _), decoded, p in zip(part, greedy_decode(probs, blank), probs)
-                     if rotation == 0 and chunk[k].trimmed is not None
-                     and (decoded.confidence if len(decoded.labels) else empty_confidence(p, blank)) < recheck]
+                     for (k, rotation, _, _), read in zip(part, gate(probs))
+                     if rotation == 0 and chunk[k].trimmed is not None and read.confidence < recheck]
             if again:
                 inferred += self._run_parts(again, batch_size)
         return inferred
