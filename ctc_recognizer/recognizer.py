@@ -60,6 +60,9 @@ RECHECK_TRIM = 0.08
 DEFAULT_RECHECK = 0.95
 #: Characters whose glyphs reach above capitals or below the baseline, which recheck's trim may clip.
 TALL_GLYPHS = frozenset("$()[]{}|/\\")
+#: Inputs up to this size keep recheck's trimmed rows until the first reading asks for them;
+#: larger ones (photographs, not crops) have them pre-processed at once (bytes).
+LAZY_TRIM_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,20 @@ class PreparedInput:
     layout_warning: str | None = None
     no_text: bool = False
     #: the upright crop with :data:`RECHECK_TRIM` of its height cut off top and bottom, for
-    #: ``recheck``'s second look (None: recheck off, a blank crop, or too short to trim)
-    trimmed: Preprocessed | None = None
+    #: ``recheck``'s second look (None: recheck off, a blank crop, or too short to trim): the
+    #: cut rows, pre-processed only if the first reading is unsure (:meth:`second_look`), or
+    #: for a large input (over :data:`LAZY_TRIM_BYTES`) pre-processed at once, so that a batch
+    #: of photographs does not stay in memory until the model has read it
+    trimmed: np.ndarray | Preprocessed | None = None
+    #: the input's (height, width), which a second look reports as its size
+    size: tuple[int, int] | None = None
+
+    def second_look(self, config: RecognizerConfig) -> Preprocessed | None:
+        """The trimmed crop, model-ready (None when there is none)."""
+        if isinstance(self.trimmed, np.ndarray):
+            # reports the untouched size: the trim keeps every column, so boxes map back as they are
+            return prepare_array(self.trimmed, config, self.size)
+        return self.trimmed
 
 
 def trim_rows(array: np.ndarray, fraction: float = RECHECK_TRIM) -> np.ndarray | None:
@@ -352,7 +367,7 @@ class Recognizer(
         recheck = check_recheck(recheck)
         post = CTCPostProcessor(self.charset, decoder, beam_width, lexicon)  # checks the decoder
         prepare = functools.partial(self.preprocess, rotate_tall=rotate_tall, recheck=recheck > 0)
-        infer = functools.partial(self._infer, batch_size=batch_size, recheck=recheck)
+        infer = functools.partial(self._infer, batch_size=batch_size, recheck=recheck, post=post)
         results: list[Prediction] = []
         if workers == 0 or len(batch) == 1:
             for chunk in chunked_map(prepare, batch, batch_size):
@@ -389,12 +404,10 @@ class Recognizer(
                 turned = np.ascontiguousarray(np.rot90(array, rotation // 90))
                 readings.append((rotation, prepare_array(turned, self.config, array.shape[:2])))
         no_text = has_no_text(readings[0][1])
-        trimmed = None
-        if recheck and not no_text:
-            rows = trim_rows(array)
-            # reports the untouched size: the trim keeps every column, so boxes map back as they are
-            trimmed = None if rows is None else prepare_array(rows, self.config, array.shape[:2])
-        return PreparedInput(readings, layout_warning(array), no_text, trimmed)
+        trimmed = trim_rows(array) if recheck and not no_text else None
+        if trimmed is not None and array.nbytes > LAZY_TRIM_BYTES:
+            trimmed = prepare_array(trimmed, self.config, array.shape[:2])
+        return PreparedInput(readings, layout_warning(array), no_text, trimmed, array.shape[:2])
 
     def _run_parts(self, candidates: list[tuple], batch_size: int) -> list[tuple[list, np.ndarray]]:
         """One ONNX Runtime call per input width (long crops are read wider) and batch."""
@@ -403,50 +416,60 @@ class Recognizer(
                  for j in range(0, len(idx), batch_size)]
         return [(part, self.predict_probs([c[2].image for c in part])) for part in parts]
 
-    def _infer(self, chunk: list[PreparedInput], batch_size: int,
-               recheck: float = 0.0) -> list[tuple[list, np.ndarray]]:
-        """The model on pre-processed inputs: ``(part, probabilities)`` per ONNX Runtime call,
-        ``part`` holding ``(index in chunk, rotation, Preprocessed, second look?)`` of each row.
-        With ``recheck``, upright readings whose best-path confidence is below it are followed
-        by a call on their trimmed crops."""
+    def _infer(self, chunk: list[PreparedInput], batch_size: int, recheck: float = 0.0,
+               post: CTCPostProcessor | None = None) -> list[tuple[list, np.ndarray, list | None]]:
+        """The model on pre-processed inputs: ``(part, probabilities, decoded)`` per ONNX Runtime
+        call, ``part`` holding ``(index in chunk, rotation, Preprocessed, second look?)`` of each
+        row and ``decoded`` the call's :class:`CTCOutput` s where ``post`` has already decoded
+        it (else None). With ``recheck``, upright readings whose best-path confidence is below
+        it are followed by a call on their trimmed crops."""
         candidates = [(k, rotation, prepped, False) for k, prepared in enumerate(chunk)
                       for rotation, prepped in prepared.readings]
-        inferred = self._run_parts(candidates, batch_size)
+        inferred = [(part, probs, None) for part, probs in self._run_parts(candidates, batch_size)]
         if recheck > 0:
-            gate = CTCPostProcessor(self.charset)  # best-path confidence, whatever the call decodes with
-            again = [(k, 0, chunk[k].trimmed, True)
-                     for part, probs in inferred
-                     for (k, rotation, _, _), read in zip(part, gate(probs))
-                     if rotation == 0 and chunk[k].trimmed is not None and read.confidence < recheck]
+            # best-path confidence, whatever the call decodes with; a greedy call's own decoding
+            # is that, and is kept for the post-processor
+            reuse = post is not None and post.decoder == "greedy"
+            gate = post if reuse else CTCPostProcessor(self.charset)
+            again = []
+            for i, (part, probs, _) in enumerate(inferred):
+                decoded = gate(probs)
+                if reuse:
+                    inferred[i] = (part, probs, decoded)
+                again += [(k, 0, chunk[k].second_look(self.config), True)
+                          for (k, rotation, _, _), read in zip(part, decoded)
+                          if rotation == 0 and chunk[k].trimmed is not None and read.confidence < recheck]
             if again:
-                inferred += self._run_parts(again, batch_size)
+                inferred += [(part, probs, None) for part, probs in self._run_parts(again, batch_size)]
         return inferred
 
-    def _finish(self, chunk: list[PreparedInput], inferred: list[tuple[list, np.ndarray]],
+    def _finish(self, chunk: list[PreparedInput], inferred: list[tuple[list, np.ndarray, list | None]],
                 post: CTCPostProcessor, return_probs: bool) -> list[Prediction]:
         """Post-processor, boxes and the choice between readings: one :class:`Prediction` each."""
         readings: list[list[Prediction]] = [[] for _ in chunk]
-        # recheck: the upright reading and the second look, each with its probabilities
-        upright: dict[int, tuple[Prediction, np.ndarray]] = {}
-        second_looks: dict[int, tuple[Prediction, np.ndarray]] = {}
-        for part, probs in inferred:
-            for (k, rotation, prepped, second), out, p in zip(part, post(probs), probs):
+        # recheck: the upright reading's text and probabilities, and the second look's (its
+        # Prediction, with boxes, is made only if it wins)
+        upright: dict[int, tuple[str, np.ndarray]] = {}
+        second_looks: dict[int, tuple[CTCOutput, Preprocessed, np.ndarray]] = {}
+        for part, probs, decoded in inferred:
+            for (k, rotation, prepped, second), out, p in zip(part, decoded or post(probs), probs):
+                if second:  # a second look is only taken of a crop that holds text
+                    second_looks[k] = (out, prepped, p)
+                    continue
                 if chunk[k].no_text:  # only background: whatever the model made of it is noise
                     out = CTCOutput("", float(empty_confidence(p, self.charset.blank_index)),
                                     np.zeros(0), np.zeros((0, 2), dtype=np.int64))
-                prediction = self._prediction(out, prepped, p, return_probs, rotation)
-                if second:
-                    second_looks[k] = (prediction, p)
-                else:
-                    readings[k].append(prediction)
-                    if rotation == 0:
-                        upright[k] = (prediction, p)
+                readings[k].append(self._prediction(out, prepped, p, return_probs, rotation))
+                if rotation == 0:
+                    upright[k] = (out.text, p)
         results = []
         for k, (prepared, options) in enumerate(zip(chunk, readings)):
             # upright first, as most_confident expects (the width groups may reorder them)
             options = sorted(options, key=lambda p: p.rotation)
-            if k in second_looks and self._second_look_wins(upright[k], second_looks[k]):
-                options[0] = second_looks[k][0]
+            if k in second_looks:
+                out, prepped, p = second_looks[k]
+                if self._second_look_wins(upright[k], (out.text, p)):
+                    options[0] = self._prediction(out, prepped, p, return_probs)
             best = most_confident(options)
             # the layout of a crop read turned is vertical text, not several lines
             layout = prepared.layout_warning if best.rotation == 0 else None
@@ -454,8 +477,7 @@ class Recognizer(
             results.append(dataclasses.replace(best, warning=warning) if warning else best)
         return results
 
-    def _second_look_wins(self, first: tuple[Prediction, np.ndarray],
-                          second: tuple[Prediction, np.ndarray]) -> bool:
+    def _second_look_wins(self, first: tuple[str, np.ndarray], second: tuple[str, np.ndarray]) -> bool:
         """Whether recheck's trimmed reading replaces the upright one: of the two texts, the one
         that both readings' probabilities make likelier (the sum of its CTC log-likelihoods
         under each) wins; ties keep the first. Judging each text by both readings keeps a
@@ -464,7 +486,7 @@ class Recognizer(
         one that only lacks tall glyphs of the first (``$12.99`` -> ``12.99``): the trim clips
         those."""
         (a, probs_a), (b, probs_b) = first, second
-        if not b.text or b.text == a.text or b.text == "".join(c for c in a.text if c not in TALL_GLYPHS):
+        if not b or b == a or b == "".join(c for c in a if c not in TALL_GLYPHS):
             return False
         blank = self.charset.blank_index
 
@@ -472,7 +494,7 @@ class Recognizer(
             labels = self.charset.encode(text)
             return ctc_log_likelihood(probs_a, labels, blank) + ctc_log_likelihood(probs_b, labels, blank)
 
-        return support(b.text) > support(a.text)
+        return support(b) > support(a)
 
     def _prediction(self, out: CTCOutput, prepped: Preprocessed, probs: np.ndarray,
                     return_probs: bool, rotation: int = 0) -> Prediction:

@@ -394,6 +394,32 @@ def test_recheck_reads_an_unsure_crop_again_trimmed_and_keeps_the_surer_reading(
     assert [p.text for p in recognizer([clean, image, clean], num_workers=2, batch_size=1)] == ["ok", "ok", "ok"]
 
 
+def test_recheck_decodes_each_reading_once_and_trims_large_inputs_at_once(recognizer, monkeypatch):
+    from ctc_recognizer import recognizer as recognizer_module
+    from ctc_recognizer.postprocessing import CTCPostProcessor
+
+    decoded = []
+    real_call = CTCPostProcessor.__call__
+    monkeypatch.setattr(CTCPostProcessor, "__call__",
+                        lambda self, probs: decoded.append((self.decoder, len(probs))) or real_call(self, probs))
+    monkeypatch.setattr(recognizer, "session", _MarginSession(recognizer.charset))
+    image = _word_under_a_margin()
+    assert recognizer(image).text == "ok"
+    # greedy: the gate's decoding of the first reading is the post-processor's, reused
+    assert decoded == [("greedy", 1), ("greedy", 1)]
+    decoded.clear()
+    # beam: the gate decodes best path, the post-processor beam-searches both readings
+    assert recognizer(image, decoder="beam").text == "ok"
+    assert sorted(decoded) == [("beam", 1), ("beam", 1), ("greedy", 1)]
+    # an input over LAZY_TRIM_BYTES has its trimmed crop pre-processed at once; the same reading
+    prepared = recognizer.preprocess(image)
+    assert isinstance(prepared.trimmed, np.ndarray) and prepared.trimmed.shape[0] < 50
+    monkeypatch.setattr(recognizer_module, "LAZY_TRIM_BYTES", 0)
+    assert not isinstance(recognizer.preprocess(image).trimmed, np.ndarray)
+    pred = recognizer(image)
+    assert (pred.text, pred.image_size) == ("ok", (50, 120))
+
+
 def test_recheck_keeps_the_first_reading_when_the_trimmed_one_is_no_surer(recognizer, monkeypatch):
     image = _word_under_a_margin()
     monkeypatch.setattr(recognizer, "session", _MarginSession(recognizer.charset, 0.6, 0.5))
